@@ -1,0 +1,52 @@
+# CREW developer targets. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo-workspace
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install crew with its dev tools
+
+fmt: $(STAMP) ## Format the code and apply safe lint fixes
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+lint: $(STAMP) ## ruff, format check, import layers and mypy --strict
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+typecheck: $(STAMP) ## mypy --strict on src/
+	$(BIN)/mypy
+
+test: $(STAMP) ## Run the whole suite (integration and slow tests included)
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP) ## Unit tests only, for the edit loop
+	$(BIN)/pytest -q -m "not slow and not postgres"
+
+bench: $(STAMP) ## Benchmarks, printed as ratios against baselines measured in the same run
+	$(BIN)/python bench/run.py
+
+demo: $(STAMP) ## Simulate a demo data set, import it into $(DEMO_DIR) and summarise it
+	rm -rf $(DEMO_DIR)
+	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
+		--workspace $(DEMO_DIR) --import
+	$(BIN)/crew --workspace $(DEMO_DIR) status
+
+clean: ## Remove the virtual environment, caches and the demo workspace
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help install fmt lint typecheck test test-fast bench demo clean

@@ -1,0 +1,1 @@
+"""Alert lifecycle: open on a breach, deduplicate, route, silence, resolve."""

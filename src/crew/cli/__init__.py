@@ -1,0 +1,50 @@
+"""The `crew` command line: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from crew.cli.importing import import_command
+from crew.cli.simulating import simulate_command
+from crew.cli.workspace import init_command, status_command
+
+app = typer.Typer(
+    name="crew",
+    help="CREW - Customer Relationship Early Warning (客户关系风险预警).\n\n"
+    "Warns early, and with reasons, that a customer relationship is going bad.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Path = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        envvar="CREW_WORKSPACE",
+        help="Workspace folder (default: the current folder).",
+        show_default=False,
+    ),
+) -> None:
+    ctx.obj = workspace if workspace is not None else Path.cwd()
+
+
+app.command("init")(init_command)
+app.command("import")(import_command)
+app.command("simulate")(simulate_command)
+app.command("status")(status_command)
+
+
+def main() -> None:
+    """Entry point of the `crew` script."""
+    app()
+
+
+__all__ = ["app", "main"]

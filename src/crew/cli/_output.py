@@ -1,0 +1,86 @@
+"""How commands talk: Rich on stderr for people, JSON on stdout for scripts."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from crew.errors import CrewError
+
+console = Console(stderr=True, highlight=False)  # progress, errors, hints
+out = Console(highlight=False)  # results
+
+
+def emit_json(payload: object) -> None:
+    """Write `payload` as JSON on stdout (dates as ISO 8601, paths as strings)."""
+    sys.stdout.write(json.dumps(payload, default=_jsonable, ensure_ascii=False, indent=2) + "\n")
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def print_error(error: CrewError, *, as_json: bool = False) -> None:
+    """One `error:` line (plus listed problems and a `hint:` line) on stderr."""
+    problems: list[str] = list(getattr(error, "problems", []))
+    if as_json:
+        payload = {"error": {"code": error.code, "message": error.message, "hint": error.hint}}
+        if problems:
+            payload["error"]["problems"] = problems  # type: ignore[assignment]
+            payload["error"]["total"] = getattr(error, "total", len(problems))  # type: ignore[assignment]
+        emit_json(payload)
+    console.print(f"[bold red]error:[/] {error.message}", soft_wrap=True)
+    for line in problems:
+        console.print(f"  {line}", soft_wrap=True, markup=False)
+    total = int(getattr(error, "total", len(problems)))
+    if total > len(problems):
+        console.print(f"  ... and {total - len(problems)} more", soft_wrap=True)
+    if error.hint:
+        console.print(f"[yellow]hint:[/] {error.hint}", soft_wrap=True)
+
+
+def reports_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
+    """Turn a `CrewError` raised by `command` into `error:`/`hint:` lines and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CrewError as error:
+            print_error(error, as_json=bool(kwargs.get("as_json", False)))
+            raise typer.Exit(error.exit_code) from None
+
+    return wrapper
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Progress]:
+    """A progress display on stderr (silent when disabled or when stderr is not a terminal)."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+__all__ = ["out", "console", "emit_json", "print_error", "progress_bar", "reports_errors"]

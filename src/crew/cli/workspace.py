@@ -1,0 +1,77 @@
+"""`crew init` and `crew status`: create a workspace and see what it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table as RichTable
+
+from crew.cli._output import emit_json, out, reports_errors
+from crew.store.summary import WorkspaceSummary, summarize_workspace
+from crew.store.workspace import init_workspace, open_workspace
+
+
+@reports_errors
+def init_command(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(
+        None, help="Folder to make a workspace (default: --workspace or the current folder).",
+        show_default=False,
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Create a workspace: crew.toml plus an embedded DuckDB store with the canonical tables."""
+    root = directory if directory is not None else Path(ctx.obj)
+    workspace = init_workspace(root)
+    if as_json:
+        emit_json({"workspace": workspace.root, "store": workspace.duckdb_path})
+        return
+    out.print(f"Workspace ready in [bold]{workspace.root}[/]")
+    out.print(f"  settings  {workspace.root / 'crew.toml'}")
+    out.print(f"  store     {workspace.duckdb_path}")
+    out.print("Next: [bold]crew import FILES[/] or [bold]crew simulate --import[/].")
+
+
+@reports_errors
+def status_command(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Show table counts, date ranges and a data-quality summary of the workspace."""
+    workspace = open_workspace(Path(ctx.obj))
+    with workspace.connect() as conn:
+        summary = summarize_workspace(conn)
+    if as_json:
+        emit_json({"workspace": workspace.root, **summary.as_dict()})
+        return
+    render_summary(summary, str(workspace.root))
+
+
+def render_summary(summary: WorkspaceSummary, title: str) -> None:
+    """Tables, outcomes and findings as Rich tables on stderr."""
+    table = RichTable(title=f"Workspace {title}", title_justify="left")
+    for name in ("table", "rows", "customers", "from", "to", "mostly empty columns"):
+        table.add_column(name, justify="right" if name in ("rows", "customers") else "left")
+    for t in summary.tables:
+        sparse = ", ".join(f"{c} {s:.0%}" for c, s in t.null_share.items() if s >= 0.5)
+        table.add_row(
+            t.table,
+            f"{t.rows:,}",
+            f"{t.customers:,}",
+            t.first_ts.strftime("%Y-%m-%d") if t.first_ts else "-",
+            t.last_ts.strftime("%Y-%m-%d") if t.last_ts else "-",
+            sparse or "-",
+        )
+    out.print(table)
+    outcomes = ", ".join(f"{k} {v:,}" for k, v in summary.outcomes_by_kind.items()) or "none"
+    out.print(f"Outcomes: {outcomes}.  Customer attributes: {summary.attributes}.  "
+                  f"Imports: {summary.imports}.")
+    quality = RichTable(title="Data quality", title_justify="left")
+    quality.add_column("check")
+    quality.add_column("rows", justify="right")
+    quality.add_column("meaning")
+    for f in summary.findings:
+        style = "yellow" if f.count else "green"
+        quality.add_row(f.check, f"[{style}]{f.count:,}[/]", f.detail)
+    out.print(quality)

@@ -1,0 +1,134 @@
+"""Workspace settings (`crew.toml`), typed and strict, with `CREW_*` overrides.
+
+Only `load_config` reads the file; every other module receives a `Settings` object.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from crew.errors import ConfigError
+from crew.types import Industry
+
+CONFIG_FILE = "crew.toml"
+ENV_PREFIX = "CREW_"
+
+
+class StoreSettings(BaseModel):
+    """Where the workspace keeps its data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    duckdb_file: str = Field(
+        default="crew.duckdb",
+        description="Analytical store: DuckDB file, relative to the workspace folder.",
+    )
+    threads: int | None = Field(
+        default=None, ge=1, description="DuckDB worker threads; empty means one per core."
+    )
+    memory_limit: str | None = Field(
+        default=None, description="DuckDB memory cap such as '8GB'; empty means DuckDB's default."
+    )
+
+
+class ApiSettings(BaseModel):
+    """Where `crew serve` listens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Interface the API binds to.")
+    port: int = Field(default=8642, ge=1, le=65535, description="TCP port of the API.")
+
+
+class Settings(BaseModel):
+    """Everything a workspace can be told in `crew.toml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    industry: Industry = Field(
+        default=Industry.GENERIC,
+        description="Industry profile that picks indicators, weights and thresholds.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="Time zone for imported timestamps that carry no offset (IANA name).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe log level that is written."
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Data stores.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="Web API and dashboard.")
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `path` (missing file: defaults), then `CREW_SECTION__KEY` variables.
+
+    >>> load_config(Path("/nonexistent/crew.toml"), env={"CREW_API__PORT": "9000"}).api.port
+    9000
+    """
+    raw: dict[str, object] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc}).", hint="Fix the syntax or delete the file."
+            ) from None
+    _overlay_env(raw, os.environ if env is None else env)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{path}: {where}: {first['msg']} (got {first.get('input')!r}).",
+            hint="'crew init --help' lists the settings; docs/operations.md explains each.",
+        ) from None
+
+
+def _overlay_env(raw: dict[str, object], env: Mapping[str, str]) -> None:
+    """Apply `CREW_API__PORT=9000`-style variables on top of the file's values."""
+    skip = {"CREW_WORKSPACE", "CREW_HYPOTHESIS"}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name in skip:
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
+        node = raw
+        for key in keys[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{name}: '{key}' is not a settings section.")
+            node = child
+        node[keys[-1]] = value
+
+
+def render_default_config() -> str:
+    """The commented `crew.toml` that `crew init` writes."""
+    s = Settings()
+    return (
+        "# CREW workspace settings. Every key is optional; CREW_<SECTION>__<KEY>\n"
+        "# environment variables override it (e.g. CREW_API__PORT=9000).\n\n"
+        f"# {Settings.model_fields['industry'].description}\n"
+        f'industry = "{s.industry.value}"\n'
+        f"# {Settings.model_fields['timezone'].description}\n"
+        f'timezone = "{s.timezone}"\n'
+        f"# {Settings.model_fields['log_level'].description}\n"
+        f'log_level = "{s.log_level}"\n\n'
+        "[store]\n"
+        f"# {StoreSettings.model_fields['duckdb_file'].description}\n"
+        f'duckdb_file = "{s.store.duckdb_file}"\n\n'
+        "[api]\n"
+        f"# {ApiSettings.model_fields['host'].description}\n"
+        f'host = "{s.api.host}"\n'
+        f"# {ApiSettings.model_fields['port'].description}\n"
+        f"port = {s.api.port}\n"
+    )
+
+
+__all__ = ["CONFIG_FILE", "ApiSettings", "Settings", "StoreSettings", "load_config"]

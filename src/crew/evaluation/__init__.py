@@ -1,0 +1,1 @@
+"""Evaluation: replay history and measure how right, early and useful warnings were."""

@@ -1,0 +1,1 @@
+"""Grading: scores -> warning levels with thresholds, hysteresis and reasons."""

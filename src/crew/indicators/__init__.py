@@ -1,0 +1,1 @@
+"""Indicators: the declarative catalog (dimension -> indicator), computed point in time."""

@@ -1,0 +1,1 @@
+"""Risk models behind one protocol: churn probability, fuzzy comprehensive evaluation, CLV."""

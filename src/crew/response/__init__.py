@@ -1,0 +1,1 @@
+"""Response: playbooks, cases with owners and deadlines, notifications, blacklist."""

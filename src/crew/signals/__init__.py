@@ -1,0 +1,1 @@
+"""Warning signals: scores against each customer's own baseline, higher = riskier."""

@@ -1,0 +1,17 @@
+"""Stores: the embedded DuckDB workspace, its canonical schema and transactions."""
+
+from crew.store.duckdb import connect_duckdb, transaction
+from crew.store.schema import CANONICAL, Column, TableSpec, create_schema
+from crew.store.workspace import Workspace, init_workspace, open_workspace
+
+__all__ = [
+    "CANONICAL",
+    "Column",
+    "TableSpec",
+    "Workspace",
+    "connect_duckdb",
+    "create_schema",
+    "init_workspace",
+    "open_workspace",
+    "transaction",
+]

@@ -1,0 +1,48 @@
+"""The embedded analytical store: DuckDB connections and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from crew.config import StoreSettings
+from crew.errors import WorkspaceError
+
+
+def connect_duckdb(
+    path: Path | str, settings: StoreSettings | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file at `path` (":memory:" for a throwaway store), clock set to UTC."""
+    config: dict[str, str | bool | int | float | list[str]] = {}
+    if settings is not None and settings.threads is not None:
+        config["threads"] = settings.threads
+    if settings is not None and settings.memory_limit is not None:
+        config["memory_limit"] = settings.memory_limit
+    try:
+        conn = duckdb.connect(str(path), config=config)
+    except duckdb.IOException as exc:
+        raise WorkspaceError(
+            f"Cannot open the store {path}: {exc}",
+            hint="Another crew process may hold it; stop it or use another workspace.",
+        ) from None
+    # All timestamps are stored and compared in UTC, whatever the machine's zone.
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run a block in one transaction: committed when it ends, rolled back if it raises."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+__all__ = ["connect_duckdb", "transaction"]

@@ -1,0 +1,1 @@
+"""Real-time monitoring: workers feeding events through the pipeline."""

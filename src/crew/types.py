@@ -1,0 +1,105 @@
+"""Closed sets and small value types shared by every stage."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Table(StrEnum):
+    """The canonical tables of a workspace."""
+
+    CUSTOMERS = "customers"
+    TRANSACTIONS = "transactions"
+    INTERACTIONS = "interactions"
+    EVENTS = "events"
+    OUTCOMES = "outcomes"
+
+
+class Industry(StrEnum):
+    """Industry profiles: they choose indicators, weights and thresholds."""
+
+    ECOMMERCE = "ecommerce"
+    FINANCE = "finance"
+    TELECOM = "telecom"
+    HEALTHCARE = "healthcare"
+    GENERIC = "generic"
+
+
+class TxnType(StrEnum):
+    """Kinds of money movement in `transactions.type`."""
+
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    TRANSFER = "transfer"
+    CHARGEBACK = "chargeback"
+
+
+class InteractionKind(StrEnum):
+    """Kinds of customer contact in `interactions.kind`."""
+
+    COMPLAINT = "complaint"
+    TICKET = "ticket"
+    SURVEY = "survey"
+    CALL = "call"
+    CHAT = "chat"
+    REVIEW = "review"
+    DISPUTE = "dispute"
+    REGULATOR_COMPLAINT = "regulator_complaint"
+
+
+class EventKind(StrEnum):
+    """Well-known account events in `events.kind`; other snake_case kinds are allowed."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    DEVICE_CHANGE = "device_change"
+    DATA_ACCESS = "data_access"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    PRIVACY_REQUEST = "privacy_request"
+    DATA_EXPOSURE = "data_exposure"
+
+
+class OutcomeKind(StrEnum):
+    """Well-known outcomes (labels) in `outcomes.kind`; other snake_case kinds are allowed."""
+
+    CHURN = "churn"
+    FRAUD_CONFIRMED = "fraud_confirmed"
+    REGULATOR_CASE = "regulator_case"
+    COMPLAINT_ESCALATED = "complaint_escalated"
+    DATA_INCIDENT = "data_incident"
+
+
+class RiskType(StrEnum):
+    """Kinds of customer relationship risk (客户关系风险类型)."""
+
+    CHURN = "churn"
+    COMPLAINT_SURGE = "complaint_surge"
+    FRAUD = "fraud"
+    DATA_LEAKAGE = "data_leakage"
+    SATISFACTION_DECLINE = "satisfaction_decline"
+    TRUST_BREAKDOWN = "trust_breakdown"
+    FAKE_REVIEW = "fake_review"
+    EXTERNAL_SHOCK = "external_shock"
+
+
+class Level(StrEnum):
+    """Warning levels (预警等级), mildest first."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+__all__ = [
+    "EventKind",
+    "Industry",
+    "InteractionKind",
+    "Level",
+    "OutcomeKind",
+    "RiskType",
+    "Table",
+    "TxnType",
+]
