@@ -49,4 +49,7 @@ demo: $(STAMP) ## Simulate a demo data set, import it into $(DEMO_DIR) and summa
 clean: ## Remove the virtual environment, caches and the demo workspace
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install fmt lint typecheck test test-fast bench demo clean
+.PHONY: help install fmt lint typecheck test test-fast bench demo docs clean
+
+docs: $(STAMP) ## Regenerate docs/cli.md from the commands' --help
+	$(BIN)/python -m crew.cli.reference > docs/cli.md

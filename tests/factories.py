@@ -12,22 +12,55 @@ from crew.store.schema import CANONICAL
 from crew.types import Table
 
 CUSTOMERS = [
-    {"customer_id": "c1", "segment": "mass", "tier": "regular", "signup_date": "2024-01-03",
-     "name": "Alice Wang", "phone": "13800000001"},
-    {"customer_id": "c2", "segment": "affluent", "tier": "key", "signup_date": "2024-02-10",
-     "name": "李雷", "phone": "13800000002"},
-    {"customer_id": "c3", "segment": "mass", "tier": "regular", "signup_date": "2024-03-15",
-     "name": "Bob Li", "phone": "13800000003"},
+    {
+        "customer_id": "c1",
+        "segment": "mass",
+        "tier": "regular",
+        "signup_date": "2024-01-03",
+        "name": "Alice Wang",
+        "phone": "13800000001",
+    },
+    {
+        "customer_id": "c2",
+        "segment": "affluent",
+        "tier": "key",
+        "signup_date": "2024-02-10",
+        "name": "李雷",
+        "phone": "13800000002",
+    },
+    {
+        "customer_id": "c3",
+        "segment": "mass",
+        "tier": "regular",
+        "signup_date": "2024-03-15",
+        "name": "Bob Li",
+        "phone": "13800000003",
+    },
 ]
 
 TRANSACTIONS = [
-    {"txn_id": "t1", "customer_id": "c1", "ts": "2024-03-01 10:00:00", "amount": "12.50",
-     "type": "purchase"},
-    {"txn_id": "t2", "customer_id": "c1", "ts": "2024-03-02T10:00:00+08:00", "amount": "3",
-     "type": "refund"},
+    {
+        "txn_id": "t1",
+        "customer_id": "c1",
+        "ts": "2024-03-01 10:00:00",
+        "amount": "12.50",
+        "type": "purchase",
+    },
+    {
+        "txn_id": "t2",
+        "customer_id": "c1",
+        "ts": "2024-03-02T10:00:00+08:00",
+        "amount": "3",
+        "type": "refund",
+    },
     {"txn_id": "t3", "customer_id": "c2", "ts": "2024-03-04", "amount": "250", "type": "purchase"},
-    {"txn_id": "t4", "customer_id": "c3", "ts": "2024-04-01 23:59:59", "amount": "0.99",
-     "type": "purchase"},
+    {
+        "txn_id": "t4",
+        "customer_id": "c3",
+        "ts": "2024-04-01 23:59:59",
+        "amount": "0.99",
+        "type": "purchase",
+    },
 ]
 
 
@@ -44,7 +77,10 @@ def write_csv(path: Path, rows: Sequence[dict[str, str]]) -> Path:
 def dump_store(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table of the store, sorted: equal dumps mean equal stores."""
     names = [t.value for t in Table] + [
-        "customer_attributes", "attribute_catalog", "pii_columns", "imports",
+        "customer_attributes",
+        "attribute_catalog",
+        "pii_columns",
+        "imports",
     ]
     dump = {}
     for name in names:

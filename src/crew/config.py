@@ -94,11 +94,12 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
 
 def _overlay_env(raw: dict[str, object], env: Mapping[str, str]) -> None:
     """Apply `CREW_API__PORT=9000`-style variables on top of the file's values."""
-    skip = {"CREW_WORKSPACE", "CREW_HYPOTHESIS"}
     for name, value in env.items():
-        if not name.startswith(ENV_PREFIX) or name in skip:
+        if not name.startswith(ENV_PREFIX):
             continue
         keys = name[len(ENV_PREFIX) :].lower().split("__")
+        if keys[0] not in Settings.model_fields:
+            continue  # CREW_WORKSPACE and other variables that are not settings
         node = raw
         for key in keys[:-1]:
             child = node.setdefault(key, {})

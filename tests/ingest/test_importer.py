@@ -10,10 +10,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.factories import CUSTOMERS, TRANSACTIONS, dump_store, write_csv
 
 from crew.errors import MappingError, SourceError, ValidationFailed
 from crew.ingest import Mapping, SourceSpec, import_sources, load_mapping
-from tests.factories import CUSTOMERS, TRANSACTIONS, dump_store, write_csv
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -30,7 +30,9 @@ def test_imports_customers_and_transactions_with_types(
     write_csv(tmp_path / "transactions.csv", TRANSACTIONS)
     _import_folder(db, tmp_path)
     assert db.execute("SELECT count(*) FROM customers").fetchone() == (3,)
-    rows = db.execute("SELECT txn_id, ts, amount, type FROM transactions ORDER BY txn_id").fetchall()
+    rows = db.execute(
+        "SELECT txn_id, ts, amount, type FROM transactions ORDER BY txn_id"
+    ).fetchall()
     assert rows[0] == ("t1", datetime(2024, 3, 1, 10, tzinfo=UTC), 12.5, "purchase")
     # An explicit offset is honoured: 10:00 at +08:00 is 02:00 UTC.
     assert rows[1][1] == datetime(2024, 3, 2, 2, tzinfo=UTC)
@@ -131,7 +133,8 @@ def test_reimport_is_idempotent_and_updates_changed_rows(
     write_csv(tmp_path / "transactions.csv", rows)
     _import_folder(db, tmp_path)
     assert db.execute("SELECT count(*), sum(amount) FROM transactions").fetchone() == (
-        4, 99 + 3 + 250 + 0.99,
+        4,
+        99 + 3 + 250 + 0.99,
     )
 
 
@@ -179,8 +182,12 @@ def test_snapshot_with_mapping_fills_customers_attributes_and_outcomes(
     assert churned[0] == ("3668-QPYBK", "churn", datetime(2024, 6, 30, tzinfo=UTC))
     kinds = dict(db.execute("SELECT attribute, dtype FROM attribute_catalog").fetchall())
     assert kinds == {
-        "gender": "categorical", "seniorcitizen": "numeric", "partner": "categorical",
-        "tenure": "numeric", "paymentmethod": "categorical", "monthlycharges": "numeric",
+        "gender": "categorical",
+        "seniorcitizen": "numeric",
+        "partner": "categorical",
+        "tenure": "numeric",
+        "paymentmethod": "categorical",
+        "monthlycharges": "numeric",
         "totalcharges": "numeric",
     }
     # A blank TotalCharges is a missing value, not a category.
@@ -197,7 +204,11 @@ def test_snapshot_reimport_with_a_changed_label_clears_the_outcome(
     db: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     shutil.copy(DATA / "telco_snapshot.yaml", tmp_path)
-    text = (DATA / "telco_snapshot.csv").read_text().replace("151.65,555-0105,Yes", "151.65,555-0105,No")
+    text = (
+        (DATA / "telco_snapshot.csv")
+        .read_text()
+        .replace("151.65,555-0105,Yes", "151.65,555-0105,No")
+    )
     (tmp_path / "telco_snapshot.csv").write_text((DATA / "telco_snapshot.csv").read_text())
     mapping, _ = load_mapping(tmp_path / "telco_snapshot.yaml")
     import_sources(db, mapping, tmp_path)
@@ -210,7 +221,11 @@ def test_snapshot_label_outside_yes_and_no_is_reported(
     db: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     shutil.copy(DATA / "telco_snapshot.yaml", tmp_path)
-    text = (DATA / "telco_snapshot.csv").read_text().replace("29.85,555-0101,No", "29.85,555-0101,Maybe")
+    text = (
+        (DATA / "telco_snapshot.csv")
+        .read_text()
+        .replace("29.85,555-0101,No", "29.85,555-0101,Maybe")
+    )
     path = tmp_path / "telco_snapshot.csv"
     path.write_text(text)
     mapping, _ = load_mapping(tmp_path / "telco_snapshot.yaml")
@@ -233,8 +248,13 @@ def test_transaction_log_alone_derives_customers_and_refunds(
     rows = db.execute(
         "SELECT txn_id, amount, type, quantity, ts FROM transactions ORDER BY txn_id"
     ).fetchall()
-    assert rows[0] == ("online_retail:2", pytest.approx(15.3), "purchase", 6.0,
-                       datetime(2010, 12, 1, 8, 26, tzinfo=UTC))  # London in winter is UTC
+    assert rows[0] == (
+        "online_retail:2",
+        pytest.approx(15.3),
+        "purchase",
+        6.0,
+        datetime(2010, 12, 1, 8, 26, tzinfo=UTC),
+    )  # London in winter is UTC
     refund = [r for r in rows if r[2] == "refund"]
     assert refund == [("online_retail:6", 27.5, "refund", 1.0, refund[0][4])]
     # Importing the same log again changes nothing.
@@ -244,12 +264,14 @@ def test_transaction_log_alone_derives_customers_and_refunds(
 
 def test_parquet_rows_are_numbered_from_one(db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     write_csv(tmp_path / "customers.csv", CUSTOMERS)
-    table = pa.table({
-        "txn_id": ["p1", "p2", "p3"],
-        "customer_id": ["c1", "c2", "c3"],
-        "ts": pa.array([datetime(2024, 5, 1, tzinfo=UTC)] * 3, pa.timestamp("us", tz="UTC")),
-        "amount": [1.0, -2.0, 3.0],
-    })
+    table = pa.table(
+        {
+            "txn_id": ["p1", "p2", "p3"],
+            "customer_id": ["c1", "c2", "c3"],
+            "ts": pa.array([datetime(2024, 5, 1, tzinfo=UTC)] * 3, pa.timestamp("us", tz="UTC")),
+            "amount": [1.0, -2.0, 3.0],
+        }
+    )
     path = tmp_path / "transactions.parquet"
     pq.write_table(table, path)
     with pytest.raises(ValidationFailed) as caught:
@@ -265,16 +287,21 @@ def test_mapping_naming_a_missing_source_column_suggests_the_closest(
 ) -> None:
     write_csv(tmp_path / "customers.csv", CUSTOMERS)
     mapping = Mapping(sources=[SourceSpec(path=str(tmp_path), columns={"segment": "segmnt"})])
-    with pytest.raises(MappingError, match="names 'segmnt', which is not in the file "
-                       r"\(did you mean 'segment'\?\)"):
+    with pytest.raises(
+        MappingError,
+        match="names 'segmnt', which is not in the file "
+        r"\(did you mean 'segment'\?\)",
+    ):
         import_sources(db, mapping, tmp_path)
 
 
 def test_missing_required_column_says_how_to_map_it(
     db: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    rows = [{k: v for k, v in r.items() if k != "customer_id"} | {"id": r["customer_id"]}
-            for r in CUSTOMERS]
+    rows = [
+        {k: v for k, v in r.items() if k != "customer_id"} | {"id": r["customer_id"]}
+        for r in CUSTOMERS
+    ]
     path = write_csv(tmp_path / "customers.csv", rows)
     with pytest.raises(ValidationFailed) as caught:
         _import_folder(db, tmp_path)

@@ -8,11 +8,11 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.factories import CUSTOMERS, dump_store, write_csv
 
 from crew.errors import ValidationFailed
 from crew.ingest import Mapping, SourceSpec, import_sources
 from crew.store import connect_duckdb, create_schema
-from tests.factories import CUSTOMERS, dump_store, write_csv
 
 _amounts = st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False)
 _rows = st.lists(
@@ -33,8 +33,12 @@ def _write(folder: Path, rows: list[tuple[str, object, int]]) -> None:
     write_csv(
         folder / "transactions.csv",
         [
-            {"txn_id": f"t{i}", "customer_id": c, "amount": str(a),
-             "ts": f"2024-01-{1 + s % 28:02d} 12:00"}
+            {
+                "txn_id": f"t{i}",
+                "customer_id": c,
+                "amount": str(a),
+                "ts": f"2024-01-{1 + s % 28:02d} 12:00",
+            }
             for i, (c, a, s) in enumerate(rows)
         ],
     )
@@ -59,7 +63,9 @@ def test_importing_twice_equals_importing_once(tmp_path_factory: object, rows: l
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=_rows, data=st.data())
 def test_one_bad_cell_is_named_and_nothing_is_written(
-    tmp_path_factory: object, rows: list, data: st.DataObject  # type: ignore[type-arg]
+    tmp_path_factory: object,
+    rows: list,
+    data: st.DataObject,  # type: ignore[type-arg]
 ) -> None:
     folder = tmp_path_factory.mktemp("bad")  # type: ignore[attr-defined]
     _write(folder, rows)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import duckdb
 import psycopg
 import pytest
+from tests.factories import CUSTOMERS, dump_store, write_csv
 
 from crew.errors import SourceError, ValidationFailed
 from crew.ingest import Mapping, SourceSpec, import_sources
-from tests.factories import CUSTOMERS, dump_store, write_csv
 
 URL = "postgresql://postgres@127.0.0.1:5432/test"
 pytestmark = pytest.mark.postgres
@@ -44,8 +44,12 @@ def _mapping(table: str) -> Mapping:
                 url=URL,
                 sql_table=f"public.{table}",
                 table="transactions",  # type: ignore[arg-type]
-                columns={"txn_id": "order_no", "customer_id": "client", "ts": "placed_at",
-                         "amount": "total"},
+                columns={
+                    "txn_id": "order_no",
+                    "customer_id": "client",
+                    "ts": "placed_at",
+                    "amount": "total",
+                },
             )
         ]
     )
@@ -83,8 +87,13 @@ def test_bad_postgres_rows_are_named_by_table_and_row(
 
 def test_unreachable_database_is_a_source_error(db: duckdb.DuckDBPyConnection) -> None:
     mapping = Mapping(
-        sources=[SourceSpec(url="postgresql://nobody:secret@127.0.0.1:1/none", sql_table="t",
-                            table="transactions")]  # type: ignore[arg-type]
+        sources=[
+            SourceSpec(
+                url="postgresql://nobody:secret@127.0.0.1:1/none",
+                sql_table="t",
+                table="transactions",
+            )
+        ]  # type: ignore[arg-type]
     )
     with pytest.raises(SourceError) as caught:
         import_sources(db, mapping, tmp_path_dummy())

@@ -9,12 +9,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crew.errors import CrewError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 console = Console(stderr=True, highlight=False)  # progress, errors, hints
 out = Console(highlight=False)  # results
@@ -36,23 +40,22 @@ def _jsonable(value: object) -> object:
 def print_error(error: CrewError, *, as_json: bool = False) -> None:
     """One `error:` line (plus listed problems and a `hint:` line) on stderr."""
     problems: list[str] = list(getattr(error, "problems", []))
+    total = int(getattr(error, "total", len(problems)))
     if as_json:
-        payload = {"error": {"code": error.code, "message": error.message, "hint": error.hint}}
+        body: dict[str, object] = {"code": error.code, "message": error.message, "hint": error.hint}
         if problems:
-            payload["error"]["problems"] = problems  # type: ignore[assignment]
-            payload["error"]["total"] = getattr(error, "total", len(problems))  # type: ignore[assignment]
-        emit_json(payload)
+            body |= {"problems": problems, "total": total}
+        emit_json({"error": body})
     console.print(f"[bold red]error:[/] {error.message}", soft_wrap=True)
     for line in problems:
         console.print(f"  {line}", soft_wrap=True, markup=False)
-    total = int(getattr(error, "total", len(problems)))
     if total > len(problems):
         console.print(f"  ... and {total - len(problems)} more", soft_wrap=True)
     if error.hint:
         console.print(f"[yellow]hint:[/] {error.hint}", soft_wrap=True)
 
 
-def reports_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn a `CrewError` raised by `command` into `error:`/`hint:` lines and its exit code."""
 
     @functools.wraps(command)
@@ -83,4 +86,4 @@ def progress_bar(enabled: bool = True) -> Iterator[Progress]:
         yield progress
 
 
-__all__ = ["out", "console", "emit_json", "print_error", "progress_bar", "reports_errors"]
+__all__ = ["console", "emit_json", "out", "print_error", "progress_bar", "reports_errors"]

@@ -24,29 +24,43 @@ _STEPS = ("read", "check", "write", "done")
 def import_command(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(
-        None, help="CSV/Parquet files or folders. Files named like a table "
-        "(customers.csv, transactions.parquet, ...) need no mapping.", show_default=False,
+        None,
+        help="CSV/Parquet files or folders. Files named like a table "
+        "(customers.csv, transactions.parquet, ...) need no mapping.",
+        show_default=False,
     ),
     mapping_file: Path = typer.Option(
-        None, "--mapping", "-m", help="Mapping file (YAML) describing the sources.",
+        None,
+        "--mapping",
+        "-m",
+        help="Mapping file (YAML) describing the sources.",
         show_default=False,
     ),
     table: Table = typer.Option(
         None, "--table", "-t", help="Canonical table the files fill.", show_default=False
     ),
     shape: str = typer.Option(
-        "table", "--shape", help="table | snapshot | transaction_log.",
+        "table",
+        "--shape",
+        help="table | snapshot | transaction_log.",
     ),
     label: str = typer.Option(
-        None, "--label", help="Snapshot: the yes/no outcome column (e.g. Churn).",
+        None,
+        "--label",
+        help="Snapshot: the yes/no outcome column (e.g. Churn).",
         show_default=False,
     ),
     snapshot_date: datetime = typer.Option(
-        None, "--snapshot-date", formats=["%Y-%m-%d"], help="Snapshot: the day it was taken.",
+        None,
+        "--snapshot-date",
+        formats=["%Y-%m-%d"],
+        help="Snapshot: the day it was taken.",
         show_default=False,
     ),
     url: str = typer.Option(
-        None, "--url", help="Database URL (SQLAlchemy), e.g. postgresql://127.0.0.1/test.",
+        None,
+        "--url",
+        help="Database URL (SQLAlchemy), e.g. postgresql://127.0.0.1/test.",
         show_default=False,
     ),
     sql_table: str = typer.Option(
@@ -94,18 +108,22 @@ def _mapping_from_options(
     shape_ = cast(Literal["table", "snapshot", "transaction_log"], shape)
     if not paths and not url:
         raise MappingError(
-            "Nothing to import.", hint="Give files or folders, --url with --sql-table, or --mapping."
+            "Nothing to import.",
+            hint="Give files or folders, --url with --sql-table, or --mapping.",
         )
     label_spec = LabelSpec(column=label) if label else None
     day: date | None = snapshot_date.date() if snapshot_date else None
     common: dict[str, object] = {
-        "table": table, "shape": shape_, "label": label_spec, "snapshot_date": day
+        "table": table,
+        "shape": shape_,
+        "label": label_spec,
+        "snapshot_date": day,
     }
     try:
         if url:
-            sources = [SourceSpec(url=url, sql_table=sql_table, **common)]  # type: ignore[arg-type]
+            sources = [SourceSpec(url=url, sql_table=sql_table, **common)]
         else:
-            sources = [SourceSpec(path=str(p), **common) for p in paths or []]  # type: ignore[arg-type]
+            sources = [SourceSpec(path=str(p), **common) for p in paths or []]
     except ValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise MappingError(
@@ -130,10 +148,24 @@ def _run_import(
 
 def _render(results: list[ImportedSource]) -> None:
     table = RichTable(title="Imported (one transaction)", title_justify="left")
-    for name in ("source", "table", "rows", "replaced", "derived customers", "outcomes",
-                 "attribute values"):
+    for name in (
+        "source",
+        "table",
+        "rows",
+        "replaced",
+        "derived customers",
+        "outcomes",
+        "attribute values",
+    ):
         table.add_column(name, justify="left" if name in ("source", "table") else "right")
     for r in results:
-        table.add_row(r.label, r.table.value, f"{r.rows:,}", f"{r.replaced:,}",
-                      f"{r.derived_customers:,}", f"{r.outcomes:,}", f"{r.attributes:,}")
+        table.add_row(
+            r.label,
+            r.table.value,
+            f"{r.rows:,}",
+            f"{r.replaced:,}",
+            f"{r.derived_customers:,}",
+            f"{r.outcomes:,}",
+            f"{r.attributes:,}",
+        )
     out.print(table)

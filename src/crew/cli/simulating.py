@@ -30,8 +30,12 @@ def simulate_command(
         "2024-01-01", "--start", formats=["%Y-%m-%d"], help="First day of the simulated period."
     ),
     out_dir: Path = typer.Option(
-        None, "--out", "-o", help="Folder for the files (default: <workspace>/simulated with "
-        "--import, else ./simulated).", show_default=False,
+        None,
+        "--out",
+        "-o",
+        help="Folder for the files (default: <workspace>/simulated with "
+        "--import, else ./simulated).",
+        show_default=False,
     ),
     file_format: str = typer.Option("parquet", "--format", help="csv or parquet."),
     do_import: bool = typer.Option(
@@ -54,7 +58,7 @@ def simulate_command(
         industry=industry,
         seed=seed,
         start=start.date() if isinstance(start, datetime) else date.fromisoformat(str(start)),
-        file_format=file_format,  # type: ignore[arg-type]
+        file_format=file_format,
     )
     with progress_bar(not as_json) as bar:
         task = bar.add_task("simulating", total=customers)

@@ -16,7 +16,8 @@ from crew.store.workspace import init_workspace, open_workspace
 def init_command(
     ctx: typer.Context,
     directory: Path = typer.Argument(
-        None, help="Folder to make a workspace (default: --workspace or the current folder).",
+        None,
+        help="Folder to make a workspace (default: --workspace or the current folder).",
         show_default=False,
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -65,8 +66,10 @@ def render_summary(summary: WorkspaceSummary, title: str) -> None:
         )
     out.print(table)
     outcomes = ", ".join(f"{k} {v:,}" for k, v in summary.outcomes_by_kind.items()) or "none"
-    out.print(f"Outcomes: {outcomes}.  Customer attributes: {summary.attributes}.  "
-                  f"Imports: {summary.imports}.")
+    out.print(
+        f"Outcomes: {outcomes}.  Customer attributes: {summary.attributes}.  "
+        f"Imports: {summary.imports}."
+    )
     quality = RichTable(title="Data quality", title_justify="left")
     quality.add_column("check")
     quality.add_column("rows", justify="right")

@@ -251,7 +251,7 @@ def load_mapping(path: Path) -> tuple[Mapping, str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(f"Cannot read mapping file {path}: {exc}.") from None
     try:
-        raw = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

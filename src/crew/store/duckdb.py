@@ -30,6 +30,7 @@ def connect_duckdb(
         ) from None
     # All timestamps are stored and compared in UTC, whatever the machine's zone.
     conn.execute("SET TimeZone = 'UTC'")
+    conn.execute("SET enable_progress_bar = false")  # the CLI draws its own
     return conn
 
 

@@ -51,7 +51,9 @@ class WorkspaceSummary:
 def summarize_workspace(conn: duckdb.DuckDBPyConnection) -> WorkspaceSummary:
     """Counts, time spans, optional-column null shares and data-quality findings."""
     tables = [_table_summary(conn, spec.name) for spec in CANONICAL.values()]
-    kinds = dict(conn.execute("SELECT kind, count(*) FROM outcomes GROUP BY 1 ORDER BY 1").fetchall())
+    kinds = dict(
+        conn.execute("SELECT kind, count(*) FROM outcomes GROUP BY 1 ORDER BY 1").fetchall()
+    )
     attrs = _scalar(conn, "SELECT count(*) FROM attribute_catalog")
     imports = _scalar(conn, "SELECT count(*) FROM imports WHERE finished_at IS NOT NULL")
     last = conn.execute("SELECT max(finished_at) FROM imports").fetchone()
