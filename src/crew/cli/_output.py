@@ -24,6 +24,22 @@ console = Console(stderr=True, highlight=False)  # progress, errors, hints
 out = Console(highlight=False)  # results
 
 
+def workspace_option() -> Path:
+    """`--workspace` accepted after the command too (`crew status --workspace DIR`)."""
+    return typer.Option(  # type: ignore[no-any-return]
+        None,
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: crew --workspace, CREW_WORKSPACE or the current folder).",
+        show_default=False,
+    )
+
+
+def workspace_root(ctx: typer.Context, workspace: Path | None) -> Path:
+    """The workspace folder: the command's option, else the one given before the command."""
+    return workspace if workspace is not None else Path(ctx.obj)
+
+
 def emit_json(payload: object) -> None:
     """Write `payload` as JSON on stdout (dates as ISO 8601, paths as strings)."""
     sys.stdout.write(json.dumps(payload, default=_jsonable, ensure_ascii=False, indent=2) + "\n")

@@ -10,7 +10,14 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table as RichTable
 
-from crew.cli._output import emit_json, out, progress_bar, reports_errors
+from crew.cli._output import (
+    emit_json,
+    out,
+    progress_bar,
+    reports_errors,
+    workspace_option,
+    workspace_root,
+)
 from crew.errors import MappingError
 from crew.ingest import ImportedSource, LabelSpec, Mapping, SourceSpec, import_sources, load_mapping
 from crew.ingest.importer import plan_sources
@@ -66,6 +73,7 @@ def import_command(
     sql_table: str = typer.Option(
         None, "--sql-table", help="Table to read from --url (schema.table).", show_default=False
     ),
+    workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print what was imported as JSON."),
 ) -> None:
     """Import data into the canonical tables: validated first, all or nothing, upsert by id.
@@ -73,7 +81,7 @@ def import_command(
     A bad value stops the import with `file:row:column: problem — what to do` lines and
     leaves the workspace exactly as it was.
     """
-    workspace = open_workspace(Path(ctx.obj))
+    workspace = open_workspace(workspace_root(ctx, workspace_dir))
     if mapping_file is not None:
         if paths or url:
             raise MappingError(

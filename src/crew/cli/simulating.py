@@ -9,7 +9,15 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from crew.cli._output import console, emit_json, out, progress_bar, reports_errors
+from crew.cli._output import (
+    console,
+    emit_json,
+    out,
+    progress_bar,
+    reports_errors,
+    workspace_option,
+    workspace_root,
+)
 from crew.errors import CrewError
 from crew.ingest import Mapping, SourceSpec, import_sources
 from crew.simulator import SimulationConfig, simulate
@@ -41,6 +49,7 @@ def simulate_command(
     do_import: bool = typer.Option(
         False, "--import", help="Create the workspace (if needed) and import the data into it."
     ),
+    workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Simulate customers, transactions, interactions, events and outcomes, with risk episodes.
@@ -50,7 +59,7 @@ def simulate_command(
     """
     if file_format not in ("csv", "parquet"):
         raise CrewError(f"Unknown --format '{file_format}'.", hint="Use csv or parquet.")
-    root = Path(ctx.obj)
+    root = workspace_root(ctx, workspace_dir)
     target = out_dir or (root / SIMULATED_DIR if do_import else Path(SIMULATED_DIR))
     config = SimulationConfig(
         customers=customers,

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from crew.cli._output import emit_json, out, reports_errors
+from crew.cli._output import emit_json, out, reports_errors, workspace_option, workspace_root
 from crew.store.summary import WorkspaceSummary, summarize_workspace
 from crew.store.workspace import init_workspace, open_workspace
 
@@ -20,10 +20,11 @@ def init_command(
         help="Folder to make a workspace (default: --workspace or the current folder).",
         show_default=False,
     ),
+    workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Create a workspace: crew.toml plus an embedded DuckDB store with the canonical tables."""
-    root = directory if directory is not None else Path(ctx.obj)
+    root = directory if directory is not None else workspace_root(ctx, workspace_dir)
     workspace = init_workspace(root)
     if as_json:
         emit_json({"workspace": workspace.root, "store": workspace.duckdb_path})
@@ -37,10 +38,11 @@ def init_command(
 @reports_errors
 def status_command(
     ctx: typer.Context,
+    workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Show table counts, date ranges and a data-quality summary of the workspace."""
-    workspace = open_workspace(Path(ctx.obj))
+    workspace = open_workspace(workspace_root(ctx, workspace_dir))
     with workspace.connect() as conn:
         summary = summarize_workspace(conn)
     if as_json:
