@@ -95,7 +95,8 @@ def simulate_command(
     if as_json:
         emit_json(payload)
         return
-    table = RichTable(title=f"Simulated {industry.value}, seed {seed}", title_justify="left")
+    out.print(f"Simulated {industry.value} data, seed {seed}:")
+    table = RichTable()
     table.add_column("file")
     table.add_column("rows", justify="right")
     for name, rows in summary.rows.items():

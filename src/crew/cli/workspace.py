@@ -54,19 +54,25 @@ def status_command(
 def render_summary(summary: WorkspaceSummary, title: str) -> None:
     """Tables, outcomes and findings as Rich tables on stderr."""
     table = RichTable(title=f"Workspace {title}", title_justify="left")
-    for name in ("table", "rows", "customers", "from", "to", "mostly empty columns"):
+    for name in ("table", "rows", "customers", "from", "to"):
         table.add_column(name, justify="right" if name in ("rows", "customers") else "left")
+    sparse_lines = []
     for t in summary.tables:
-        sparse = ", ".join(f"{c} {s:.0%}" for c, s in t.null_share.items() if s >= 0.5)
         table.add_row(
             t.table,
             f"{t.rows:,}",
             f"{t.customers:,}",
             t.first_ts.strftime("%Y-%m-%d") if t.first_ts else "-",
             t.last_ts.strftime("%Y-%m-%d") if t.last_ts else "-",
-            sparse or "-",
         )
+        sparse = ", ".join(f"{c} {s:.0%}" for c, s in t.null_share.items() if s >= 0.5)
+        if sparse:
+            sparse_lines.append(f"  {t.table}: {sparse}")
     out.print(table)
+    if sparse_lines:
+        out.print("Mostly empty columns (share of rows without a value):")
+        for line in sparse_lines:
+            out.print(line)
     outcomes = ", ".join(f"{k} {v:,}" for k, v in summary.outcomes_by_kind.items()) or "none"
     out.print(
         f"Outcomes: {outcomes}.  Customer attributes: {summary.attributes}.  "
