@@ -64,7 +64,50 @@ class ValidationFailed(CrewError):
         self.total = total
 
 
+class CatalogError(ConfigError):
+    """An indicator definition is invalid (names the indicator and the problem)."""
+
+    code = "catalog_error"
+
+
+class UnknownIndicatorError(CrewError):
+    """A name that is not in the indicator catalog."""
+
+    code = "unknown_indicator"
+
+
+class WeightsError(CrewError):
+    """Weights cannot be computed from the given judgements or data."""
+
+    code = "weights_error"
+
+
+class InconsistentJudgementsError(WeightsError):
+    """An AHP judgement matrix whose consistency ratio is 0.1 or more."""
+
+    code = "inconsistent_judgements"
+
+
+class StaleDataError(CrewError):
+    """Something needed for the request has not been computed for that instant."""
+
+    code = "stale_data"
+
+
+class EngineError(CrewError):
+    """A compute engine (e.g. Spark) is missing or failed to start."""
+
+    exit_code = 6
+    code = "engine_error"
+
+
 __all__ = [
+    "CatalogError",
+    "EngineError",
+    "InconsistentJudgementsError",
+    "StaleDataError",
+    "UnknownIndicatorError",
+    "WeightsError",
     "ConfigError",
     "CrewError",
     "MappingError",

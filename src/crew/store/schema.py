@@ -177,6 +177,25 @@ _SUPPORT_DDL = (
         snapshot_date DATE,
         mapping_sha256 VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS weights (
+        weight_set VARCHAR NOT NULL,
+        scope VARCHAR NOT NULL,
+        item VARCHAR NOT NULL,
+        weight DOUBLE NOT NULL,
+        method VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        provenance JSON,
+        PRIMARY KEY (weight_set, scope, item))""",
+    """CREATE TABLE IF NOT EXISTS indicator_runs (
+        as_of TIMESTAMPTZ NOT NULL,
+        profile VARCHAR NOT NULL,
+        engine VARCHAR NOT NULL,
+        catalog_sha256 VARCHAR NOT NULL,
+        customers BIGINT NOT NULL,
+        indicators INTEGER NOT NULL,
+        seconds DOUBLE NOT NULL,
+        computed_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (as_of, profile))""",
 )
 
 
