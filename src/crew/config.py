@@ -46,6 +46,23 @@ class ApiSettings(BaseModel):
     port: int = Field(default=8642, ge=1, le=65535, description="TCP port of the API.")
 
 
+class SparkSettings(BaseModel):
+    """How `--engine spark` reaches Apache Spark."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    master: str = Field(
+        default="local[2]",
+        description="Spark master URL: local[N] on this machine, or a cluster's URL.",
+    )
+    driver_memory: str = Field(default="2g", description="Memory of the Spark driver.")
+    parquet_dir: str = Field(
+        default="exports/parquet",
+        description="Where the canonical tables are exported as Parquet for Spark to read, "
+        "relative to the workspace (a cluster needs a shared path here).",
+    )
+
+
 class Settings(BaseModel):
     """Everything a workspace can be told in `crew.toml`."""
 
@@ -64,6 +81,9 @@ class Settings(BaseModel):
     )
     store: StoreSettings = Field(default_factory=StoreSettings, description="Data stores.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="Web API and dashboard.")
+    spark: SparkSettings = Field(
+        default_factory=SparkSettings, description="Apache Spark engine for indicators."
+    )
 
 
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,8 +148,18 @@ def render_default_config() -> str:
         f"# {ApiSettings.model_fields['host'].description}\n"
         f'host = "{s.api.host}"\n'
         f"# {ApiSettings.model_fields['port'].description}\n"
-        f"port = {s.api.port}\n"
+        f"port = {s.api.port}\n\n"
+        "[spark]\n"
+        f"# {SparkSettings.model_fields['master'].description}\n"
+        f'master = "{s.spark.master}"\n'
     )
 
 
-__all__ = ["CONFIG_FILE", "ApiSettings", "Settings", "StoreSettings", "load_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "ApiSettings",
+    "Settings",
+    "SparkSettings",
+    "StoreSettings",
+    "load_config",
+]

@@ -103,15 +103,15 @@ class EngineError(CrewError):
 
 __all__ = [
     "CatalogError",
-    "EngineError",
-    "InconsistentJudgementsError",
-    "StaleDataError",
-    "UnknownIndicatorError",
-    "WeightsError",
     "ConfigError",
     "CrewError",
+    "EngineError",
+    "InconsistentJudgementsError",
     "MappingError",
     "SourceError",
+    "StaleDataError",
+    "UnknownIndicatorError",
     "ValidationFailed",
+    "WeightsError",
     "WorkspaceError",
 ]

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from crew.cli.importing import import_command
+from crew.cli.indicators import indicators_app
 from crew.cli.simulating import simulate_command
+from crew.cli.weights import weights_app
 from crew.cli.workspace import init_command, status_command
 
 app = typer.Typer(
@@ -40,6 +42,8 @@ app.command("init")(init_command)
 app.command("import")(import_command)
 app.command("simulate")(simulate_command)
 app.command("status")(status_command)
+app.add_typer(indicators_app, name="indicators")
+app.add_typer(weights_app, name="weights")
 
 
 def main() -> None:

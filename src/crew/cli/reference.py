@@ -7,7 +7,21 @@ import sys
 import typer
 from typer.testing import CliRunner
 
-COMMANDS = ("init", "import", "simulate", "status")
+COMMANDS = (
+    "init",
+    "import",
+    "simulate",
+    "status",
+    "indicators",
+    "indicators list",
+    "indicators compute",
+    "indicators docs",
+    "weights",
+    "weights ahp",
+    "weights entropy",
+    "weights combine",
+    "weights show",
+)
 
 
 def render_cli_reference(app: typer.Typer) -> str:
@@ -19,7 +33,7 @@ def render_cli_reference(app: typer.Typer) -> str:
         "Generated from `--help` by `make docs`; a test fails when this page is stale.\n",
     ]
     for command in ("", *COMMANDS):
-        args = [command, "--help"] if command else ["--help"]
+        args = [*command.split(), "--help"]
         result = runner.invoke(app, args, env=env, prog_name="crew")
         text = "\n".join(line.rstrip() for line in result.stdout.strip().splitlines())
         parts.append(f"## crew {command}".rstrip() + f"\n\n```text\n{text}\n```\n")

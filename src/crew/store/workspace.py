@@ -76,8 +76,7 @@ def open_workspace(root: Path) -> Workspace:
         version = schema_version(conn)
         if version != SCHEMA_VERSION:
             raise WorkspaceError(
-                f"{workspace.duckdb_path} has schema version {version}, expected "
-                f"{SCHEMA_VERSION}.",
+                f"{workspace.duckdb_path} has schema version {version}, expected {SCHEMA_VERSION}.",
                 hint=f"Run 'crew init {root}' to create or upgrade the tables.",
             )
         create_schema(conn)  # tables added since the workspace was made (IF NOT EXISTS)
