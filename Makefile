@@ -13,10 +13,10 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install crew with its dev tools
+install: $(STAMP) ## Create .venv and install crew with its dev tools and Spark
 
 fmt: $(STAMP) ## Format the code and apply safe lint fixes
 	$(BIN)/ruff format src tests bench
@@ -40,11 +40,12 @@ test-fast: $(STAMP) ## Unit tests only, for the edit loop
 bench: $(STAMP) ## Benchmarks, printed as ratios against baselines measured in the same run
 	$(BIN)/python bench/run.py
 
-demo: $(STAMP) ## Simulate a demo data set, import it into $(DEMO_DIR) and summarise it
+demo: $(STAMP) ## Simulate a demo data set, import it, summarise it, compute its indicators
 	rm -rf $(DEMO_DIR)
 	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
 		--workspace $(DEMO_DIR) --import
 	$(BIN)/crew --workspace $(DEMO_DIR) status
+	$(BIN)/crew --workspace $(DEMO_DIR) indicators compute --as-of 2025-07-01
 
 clean: ## Remove the virtual environment, caches and the demo workspace
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -340,8 +340,12 @@ def parse_snippet(sql: str) -> exp.Expression:
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
-        first = str(exc).splitlines()[0]
-        raise ValueError(f"SQL '{sql}' does not parse: {first}") from None
+        detail = exc.errors[0] if exc.errors else {}
+        what = str(detail.get("description", "")).split(" for <")[0].rstrip(".")
+        if what.startswith("Required keyword"):
+            what = "incomplete expression"
+        where = f" at column {detail['col']}" if detail.get("col") else ""
+        raise ValueError(f"SQL '{sql}' does not parse ({what or 'syntax error'}{where})") from None
     if isinstance(tree, exp.Query) or tree.find(exp.Select, exp.Table, exp.Subquery):
         raise ValueError(f"SQL '{sql}' must be an expression, without SELECT or tables")
     assert isinstance(tree, exp.Expression)
@@ -442,6 +446,11 @@ def check_catalog(catalog: Catalog, origin: dict[str, str] | None = None) -> Non
                         _check_snippet(sql, allowed, "", "")
                     except CatalogError as exc:
                         raise fail(exc.message.strip(": ")) from None
+        if ind.expression is not None:
+            try:
+                parse_snippet(ind.expression)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
         for ref in ind.references():
             if ref not in ids:
                 close = difflib.get_close_matches(ref, list(ids), n=1)
@@ -449,11 +458,6 @@ def check_catalog(catalog: Catalog, origin: dict[str, str] | None = None) -> Non
                     f"refers to unknown indicator '{ref}'",
                     f"Did you mean '{close[0]}'?" if close else None,
                 )
-        if ind.expression is not None:
-            try:
-                parse_snippet(ind.expression)
-            except ValueError as exc:
-                raise fail(str(exc)) from None
     _check_cycles(catalog)
 
 

@@ -68,19 +68,19 @@ def load_indicator_values(
     conn: duckdb.DuckDBPyConnection, as_of: datetime, profile: str, columns: list[str]
 ) -> pa.Table:
     """Stored values of `columns` at (as_of, profile); StaleDataError when never computed."""
-    row = conn.execute(
+    ((runs,),) = conn.execute(
         "SELECT count(*) FROM indicator_runs WHERE as_of = ? AND profile = ?", [as_of, profile]
-    ).fetchone()
-    if row is None or row[0] == 0:
+    ).fetchall()
+    if runs == 0:
         raise StaleDataError(
             f"No indicators computed at {as_of:%Y-%m-%d %H:%M} UTC for profile '{profile}'.",
             hint=f"Run 'crew indicators compute --as-of {as_of:%Y-%m-%d} --profile {profile}'.",
         )
     cols = ", ".join(f'"{c}"' for c in columns)
-    return conn.execute(
+    return conn.sql(
         f"SELECT customer_id{', ' + cols if cols else ''} FROM {VALUES_TABLE} "
         "WHERE as_of = ? AND profile = ? ORDER BY customer_id",
-        [as_of, profile],
+        params=[as_of, profile],
     ).to_arrow_table()
 
 
