@@ -191,21 +191,21 @@ def _insert(conn: duckdb.DuckDBPyConnection, plan: ImportPlan, typed: str, impor
         f"{ident(c.column.name)} IS NOT NULL" for c in plan.columns if c.column.required
     )
     verb = "INSERT OR REPLACE" if plan.table.name in (Table.CUSTOMERS, Table.OUTCOMES) else "INSERT"
-    row = conn.execute(
+    return _count(
+        conn,
         f"{verb} INTO {plan.table.name.value} ({cols}, {IMPORT_ID}) "
-        f"SELECT {cols}, {import_id} FROM {ident(typed)} WHERE {required}"
-    ).fetchone()
-    return 0 if row is None else int(row[0])
+        f"SELECT {cols}, {import_id} FROM {ident(typed)} WHERE {required}",
+    )
 
 
 def _derive_customers(conn: duckdb.DuckDBPyConnection, import_id: int) -> int:
     """Customers of a transaction log: one per id, signed up on their first purchase."""
-    row = conn.execute(
+    return _count(
+        conn,
         f"INSERT INTO customers (customer_id, signup_date, {IMPORT_ID}) "
         f"SELECT customer_id, CAST(min(ts) AS DATE), {import_id} FROM transactions "
-        f"WHERE {IMPORT_ID} = {import_id} GROUP BY customer_id ON CONFLICT DO NOTHING"
-    ).fetchone()
-    return 0 if row is None else int(row[0])
+        f"WHERE {IMPORT_ID} = {import_id} GROUP BY customer_id ON CONFLICT DO NOTHING",
+    )
 
 
 def _landed_checks_pass(conn: duckdb.DuckDBPyConnection, plan: ImportPlan, import_id: int) -> bool:
@@ -306,11 +306,11 @@ def _replace_older_rows(conn: duckdb.DuckDBPyConnection, plan: ImportPlan, impor
         return 0  # INSERT OR REPLACE has done it
     table = plan.table.name.value
     key = ident(plan.table.key[0])
-    row = conn.execute(
+    return _count(
+        conn,
         f"DELETE FROM {table} WHERE {IMPORT_ID} <> {import_id} AND {key} IN "
-        f"(SELECT {key} FROM {table} WHERE {IMPORT_ID} = {import_id})"
-    ).fetchone()
-    return 0 if row is None else int(row[0])
+        f"(SELECT {key} FROM {table} WHERE {IMPORT_ID} = {import_id})",
+    )
 
 
 def _snapshot_outcomes(
@@ -331,12 +331,12 @@ def _snapshot_outcomes(
         f"customer_id IN (SELECT customer_id FROM {ident(typed)} "
         f"WHERE lower({LABEL}) NOT IN ({yes}))"
     )
-    row = conn.execute(
+    return _count(
+        conn,
         f"INSERT OR REPLACE INTO outcomes (customer_id, kind, ts, {IMPORT_ID}) "
         f"SELECT customer_id, {kind}, CAST({day} AS TIMESTAMPTZ), {import_id} "
-        f"FROM {ident(typed)} WHERE lower({LABEL}) IN ({yes})"
-    ).fetchone()
-    return 0 if row is None else int(row[0])
+        f"FROM {ident(typed)} WHERE lower({LABEL}) IN ({yes})",
+    )
 
 
 def _store_attributes(
