@@ -1,4 +1,4 @@
-"""Indicators (风险识别指标体系): a declarative catalog computed point in time on DuckDB or Spark."""
+"""Indicators (风险识别指标体系): a declarative catalog: point-in-time values on DuckDB or Spark."""
 
 from crew.indicators.catalog import Catalog, Direction, IndicatorDef, load_catalog
 from crew.indicators.compute import Engine, IndicatorRun, compute_indicators
