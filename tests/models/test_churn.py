@@ -1,0 +1,80 @@
+"""The churn model contract: fit returns self, probabilities in [0, 1], seeded, explainable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crew.indicators.catalog import load_catalog
+from crew.models.churn import ChurnModel, ModelNotTrainedError
+from crew.models.dataset import Examples, build_examples
+from crew.store import Workspace
+
+
+@pytest.fixture(scope="module")
+def examples(sim_workspace: Workspace) -> Examples:
+    with sim_workspace.connect() as conn:
+        return build_examples(
+            conn, load_catalog(), datetime(2025, 1, 1, tzinfo=UTC), 60, snapshots=5, step_days=30
+        )
+
+
+def _linear_examples(n: int = 3000, seed: int = 0) -> Examples:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(2.0 * x1 - 1.0 * x2 - 2.5)))).astype(int)
+    index = pd.MultiIndex.from_arrays(
+        [[pd.NaT] * n, [f"c{i}" for i in range(n)]], names=["as_of", "customer_id"]
+    )
+    features = pd.DataFrame(
+        {
+            "x1": x1,
+            "x2": x2,
+            "noise": rng.normal(size=n),
+            "segment": rng.choice(["a", "b"], size=n).astype(object),
+        },
+        index=index,
+    )
+    return Examples(features, pd.Series(y, index=index), ("x1", "x2", "noise"), ("segment",))
+
+
+def test_fit_returns_self_and_probabilities_stay_in_0_1(examples: Examples) -> None:
+    before = examples.features.copy()
+    model = ChurnModel(seed=1)
+    assert model.fit(examples) is model
+    p = model.predict_proba(examples.features)
+    assert p.shape == (len(examples.features),) and np.all((p >= 0) & (p <= 1))
+    pd.testing.assert_frame_equal(examples.features, before)  # inputs are not mutated
+    report = model.report
+    assert report is not None and report.chosen in ("lightgbm", "logistic", "blend")
+    assert report.test.roc_auc > 0.5
+    assert "out-of-time" in report.validation
+
+
+def test_a_fixed_seed_repeats(examples: Examples) -> None:
+    a = ChurnModel(seed=7).fit(examples).predict_proba(examples.features)
+    b = ChurnModel(seed=7).fit(examples).predict_proba(examples.features)
+    np.testing.assert_allclose(a, b)
+
+
+def test_linear_truth_is_found_and_explained() -> None:
+    examples = _linear_examples()
+    model = ChurnModel(seed=0).fit(examples)
+    assert model.report is not None
+    assert model.report.test.roc_auc > 0.8
+    assert "stratified folds" in model.report.validation
+    contributions = model.contributions(examples.features)
+    assert list(contributions.columns) == ["x1", "x2", "noise", "segment"]
+    # x1 raises risk, x2 lowers it: their contributions follow the values.
+    x1 = examples.features["x1"].to_numpy()
+    assert np.corrcoef(x1, contributions["x1"])[0, 1] > 0.8
+    assert np.corrcoef(examples.features["x2"], contributions["x2"])[0, 1] < -0.5
+    assert contributions["x1"].abs().mean() > 3 * contributions["noise"].abs().mean()
+
+
+def test_scoring_an_untrained_model_is_refused() -> None:
+    with pytest.raises(ModelNotTrainedError, match="not trained"):
+        ChurnModel().predict_proba(pd.DataFrame({"x": [1.0]}))
