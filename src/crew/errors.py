@@ -94,6 +94,18 @@ class StaleDataError(CrewError):
     code = "stale_data"
 
 
+class ModelNotTrainedError(CrewError):
+    """A model was asked to score before it was fitted or loaded."""
+
+    code = "model_not_trained"
+
+
+class InsufficientDataError(CrewError):
+    """The data cannot support the requested fit (too few examples, no repeat buyers)."""
+
+    code = "insufficient_data"
+
+
 class EngineError(CrewError):
     """A compute engine (e.g. Spark) is missing or failed to start."""
 
@@ -107,7 +119,9 @@ __all__ = [
     "CrewError",
     "EngineError",
     "InconsistentJudgementsError",
+    "InsufficientDataError",
     "MappingError",
+    "ModelNotTrainedError",
     "SourceError",
     "StaleDataError",
     "UnknownIndicatorError",

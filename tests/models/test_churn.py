@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crew.errors import ModelNotTrainedError
 from crew.indicators.catalog import load_catalog
-from crew.models.churn import ChurnModel, ModelNotTrainedError
+from crew.models.churn import ChurnModel
 from crew.models.dataset import Examples, build_examples
 from crew.store import Workspace
 

@@ -26,19 +26,13 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from crew.errors import CrewError
+from crew.errors import CrewError, ModelNotTrainedError
 from crew.models.dataset import Examples
 from crew.models.metrics import ScoreMetrics, reliability, score_metrics
 
 FloatArray = npt.NDArray[np.float64]
 CANDIDATES = ("lightgbm", "logistic", "blend")
 MIN_POSITIVES_FOR_ISOTONIC = 50
-
-
-class ModelNotTrainedError(CrewError):
-    """Scoring was asked of a model that was never fitted."""
-
-    code = "model_not_trained"
 
 
 @dataclass
@@ -373,4 +367,4 @@ class ChurnModel:
         }
 
 
-__all__ = ["CANDIDATES", "ChurnModel", "ModelNotTrainedError", "TrainingReport"]
+__all__ = ["CANDIDATES", "ChurnModel", "TrainingReport"]
