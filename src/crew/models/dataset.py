@@ -46,7 +46,7 @@ def snapshot_instants(
     >>> from datetime import UTC
     >>> days = snapshot_instants(datetime(2025, 6, 30, tzinfo=UTC), 90, 3, 30)
     >>> [d.date().isoformat() for d in days]
-    ['2025-02-01', '2025-03-03', '2025-04-01']
+    ['2025-01-31', '2025-03-02', '2025-04-01']
     """
     newest = as_of - timedelta(days=horizon_days)
     return [newest - timedelta(days=step_days * k) for k in reversed(range(count))]
