@@ -40,12 +40,14 @@ test-fast: $(STAMP) ## Unit tests only, for the edit loop
 bench: $(STAMP) ## Benchmarks, printed as ratios against baselines measured in the same run
 	$(BIN)/python bench/run.py
 
-demo: $(STAMP) ## Simulate a demo data set, import it, summarise it, compute its indicators
+demo: $(STAMP) ## Simulate demo data, import it, compute indicators, train, score the riskiest
 	rm -rf $(DEMO_DIR)
 	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
 		--workspace $(DEMO_DIR) --import
 	$(BIN)/crew --workspace $(DEMO_DIR) status
 	$(BIN)/crew --workspace $(DEMO_DIR) indicators compute --as-of 2025-07-01
+	$(BIN)/crew --workspace $(DEMO_DIR) train --as-of 2025-07-01 --horizon 90d
+	$(BIN)/crew --workspace $(DEMO_DIR) score --as-of 2025-07-01 --top 10
 
 clean: ## Remove the virtual environment, caches and the demo workspace
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

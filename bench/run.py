@@ -7,7 +7,14 @@ read_parquet(...)` of the same file into an empty database file.
 Simulator: generating and writing a data set against re-writing the same tables with
 pyarrow alone (the floor for any generator that has to produce those bytes).
 
-Sizes: CREW_BENCH_ROWS (default 10,000,000), CREW_BENCH_SIM_CUSTOMERS (default 100,000).
+Indicators: every built-in indicator for every customer (`compute_indicators`, end to end)
+against one hand-written DuckDB query for the same numbers and against pandas; see
+bench/indicators.py.
+
+Sizes: CREW_BENCH_ROWS (default 10,000,000), CREW_BENCH_SIM_CUSTOMERS (default 100,000),
+CREW_BENCH_IND_CUSTOMERS (default 1,000,000), CREW_BENCH_IND_TXNS_PER_CUSTOMER (default 50),
+CREW_BENCH_PANDAS_CUSTOMERS (default 100,000); also CREW_BENCH_IND_INTERACTIONS_PER_CUSTOMER
+(default 21) and CREW_BENCH_IND_EVENTS_PER_CUSTOMER (default 100).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from crew.ingest import Mapping, SourceSpec, import_sources
 from crew.simulator import SimulationConfig, simulate
 from crew.store import init_workspace
 from crew.types import Industry
+from indicators import main as bench_indicators
 
 CACHE = Path(__file__).parent / ".data"
 
@@ -147,6 +155,7 @@ def main() -> None:
     print(f"crew bench on {os.cpu_count()} cores (figures from this run only)")
     bench_import(rows)
     bench_simulator(customers)
+    bench_indicators()
 
 
 if __name__ == "__main__":

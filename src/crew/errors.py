@@ -106,6 +106,13 @@ class InsufficientDataError(CrewError):
     code = "insufficient_data"
 
 
+class IncompatibleModelError(CrewError):
+    """A registered model does not fit the current catalog or data."""
+
+    exit_code = 7
+    code = "incompatible_model"
+
+
 class EngineError(CrewError):
     """A compute engine (e.g. Spark) is missing or failed to start."""
 
@@ -118,6 +125,7 @@ __all__ = [
     "ConfigError",
     "CrewError",
     "EngineError",
+    "IncompatibleModelError",
     "InconsistentJudgementsError",
     "InsufficientDataError",
     "MappingError",

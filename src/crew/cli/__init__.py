@@ -8,6 +8,13 @@ import typer
 
 from crew.cli.importing import import_command
 from crew.cli.indicators import indicators_app
+from crew.cli.models import (
+    evaluate_command,
+    explain_command,
+    models_command,
+    score_command,
+    train_command,
+)
 from crew.cli.simulating import simulate_command
 from crew.cli.weights import weights_app
 from crew.cli.workspace import init_command, status_command
@@ -44,6 +51,11 @@ app.command("simulate")(simulate_command)
 app.command("status")(status_command)
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(weights_app, name="weights")
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
+app.command("score")(score_command)
+app.command("explain")(explain_command)
+app.command("models")(models_command)
 
 
 def main() -> None:

@@ -21,6 +21,11 @@ COMMANDS = (
     "weights entropy",
     "weights combine",
     "weights show",
+    "train",
+    "evaluate",
+    "score",
+    "explain",
+    "models",
 )
 
 
