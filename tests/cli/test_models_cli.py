@@ -100,7 +100,11 @@ def test_explain_shows_memberships_reasons_and_what_moved(trained: Path, cli: Cl
     result = cli.invoke(app, ["-w", str(trained), "explain", str(customer), "--json"])
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload["since_previous"]["previous_risk_index"] is not None
+    moved = payload["since_previous"]
+    assert moved["previous_risk_index"] is not None
+    assert all(abs(m["index_points"]) > 0 for m in moved["indicators"])
+    points = [abs(m["index_points"]) for m in moved["indicators"]]
+    assert points == sorted(points, reverse=True)
     assert {"low", "medium", "high"} == set(payload["indicators"][0]["membership"])
     assert payload["reasons"]
 

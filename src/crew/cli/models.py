@@ -24,7 +24,7 @@ from crew.cli._output import (
 from crew.cli.indicators import as_of_option, utc
 from crew.errors import CrewError
 from crew.indicators.catalog import days, load_catalog
-from crew.models.assessment import assess
+from crew.models.assessment import assess, what_moved
 from crew.models.dataset import customer_attributes, features_at
 from crew.models.labels import ChurnDefinition
 from crew.models.registry import check_compatible, load_bundle, save_bundle
@@ -266,6 +266,12 @@ def explain_command(
             if bundle.snapshot
             else features_at(conn, catalog, as_of, profile)
         )
+        previous = history[1] if len(history) > 1 else None
+        earlier = None
+        if previous is not None and not bundle.snapshot:
+            previous_as_of = previous["as_of"]
+            assert isinstance(previous_as_of, datetime)
+            earlier = features_at(conn, catalog, previous_as_of, profile)
     if customer_id not in features.index:
         raise CrewError(f"Customer '{customer_id}' has no features at {as_of:%Y-%m-%d}.")
     one = features.loc[[customer_id]]
@@ -286,13 +292,15 @@ def explain_command(
                     "churn_contribution": _num(contributions.get(ind_id)),
                 }
             )
-    previous = history[1] if len(history) > 1 else None
     moved = None
     if previous is not None:
         moved = {
             "previous_as_of": previous["as_of"],
             "previous_risk_index": previous["risk_index"],
             "risk_index_change": _num(latest["risk_index"]) - _num(previous["risk_index"]),
+            "indicators": []
+            if earlier is None
+            else what_moved(bundle, catalog, earlier, features, customer_id),
         }
     payload = {
         "customer_id": customer_id,
@@ -350,6 +358,11 @@ def _print_explanation(p: dict[str, object]) -> None:
             f"{_num(moved['previous_risk_index']):.1f} → {_num(p['risk_index']):.1f} "
             f"({moved['risk_index_change']:+.1f})"
         )
+        for m in moved["indicators"]:
+            out.print(
+                f"    {m['label_en']} / {m['label_zh']}: {_fmt(_num(m['before']))} → "
+                f"{_fmt(_num(m['after']))}, {m['index_points']:+.2f} fuzzy index points"
+            )
     reasons = p["reasons"]
     if isinstance(reasons, list) and reasons:
         out.print("[bold]Reasons[/]")

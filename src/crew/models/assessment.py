@@ -203,6 +203,56 @@ def _reasons(
     return result
 
 
+def what_moved(
+    bundle: ModelBundle,
+    catalog: Catalog,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    customer: str,
+    top: int = 5,
+) -> list[dict[str, object]]:
+    """The indicators whose change moved one customer's fuzzy index most between two instants.
+
+    `before` and `after` are feature frames (index customer_id) at the two instants; each
+    entry gives the indicator's values then and now and how many index points its
+    contribution changed by (the contributions sum to the fuzzy index, so the changes sum
+    to the index's change).
+    """
+    if bundle.fuzzy is None or customer not in before.index or customer not in after.index:
+        return []
+    then_frame = bundle.fuzzy.evaluate(before.loc[[customer]]).contributions
+    now_frame = bundle.fuzzy.evaluate(after.loc[[customer]]).contributions
+    names = [str(c) for c in now_frame.columns]
+    change = np.nan_to_num(now_frame.to_numpy(dtype=float)[0]) - np.nan_to_num(
+        then_frame.to_numpy(dtype=float)[0]
+    )
+    moved: list[dict[str, object]] = []
+    for j in np.argsort(-np.abs(change))[:top]:
+        if change[j] == 0:
+            break
+        ind_id = names[j]
+        ind = catalog.by_id.get(ind_id)
+        moved.append(
+            {
+                "indicator": ind_id,
+                "label_en": ind.label.en if ind else ind_id,
+                "label_zh": ind.label.zh if ind else ind_id,
+                "before": _plain(before.at[customer, ind_id]),
+                "after": _plain(after.at[customer, ind_id]),
+                "index_points": round(float(change[j]), 2),
+            }
+        )
+    return moved
+
+
+def _plain(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
 def reason_sentence(ind: IndicatorDef, value: float, share_below: float) -> tuple[str, str]:
     """A readable reason for one indicator value, in English and Chinese.
 
@@ -265,4 +315,4 @@ _UNITS = {
 }
 
 
-__all__ = ["COLOURS", "CombineRule", "assess", "reason_sentence"]
+__all__ = ["COLOURS", "CombineRule", "assess", "reason_sentence", "what_moved"]
