@@ -25,6 +25,7 @@ from crew.cli.indicators import as_of_option, utc
 from crew.errors import CrewError
 from crew.indicators.catalog import days, load_catalog
 from crew.models.assessment import assess, what_moved
+from crew.models.combining import load_combine_rule
 from crew.models.dataset import customer_attributes, features_at
 from crew.models.labels import ChurnDefinition
 from crew.models.registry import check_compatible, load_bundle, save_bundle
@@ -182,7 +183,9 @@ def score_command(
     with progress_bar(not as_json) as bar:
         bar.add_task("scoring", total=None)
         with workspace.connect() as conn:
-            scores = assess(conn, catalog, bundle, instant)
+            profile = None if bundle.profile == "all" else Industry(bundle.profile)
+            rule = load_combine_rule(workspace.root, profile)
+            scores = assess(conn, catalog, bundle, instant, rule=rule)
             save_scores(conn, scores, instant, record.version)
     if out_file is not None:
         _write(scores, out_file)

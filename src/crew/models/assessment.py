@@ -13,7 +13,6 @@ whose relationship is too young or whose indicators are mostly missing gets the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
@@ -22,38 +21,12 @@ import pandas as pd
 
 from crew.indicators.catalog import Catalog, ChangeMethod, IndicatorDef
 from crew.models.clv import clv_decline_rate, score_clv
+from crew.models.combining import CombineRule
 from crew.models.dataset import customer_attributes, features_at
 from crew.models.registry import ModelBundle
 from crew.types import Industry, Level
 
 COLOURS = {Level.HIGH: "red", Level.MEDIUM: "orange", Level.LOW: "yellow", Level.NONE: "green"}
-
-
-@dataclass(frozen=True)
-class CombineRule:
-    """How the probability and the fuzzy index become one index and one level."""
-
-    fuzzy_share: float = 0.5
-    high_at: float = 95.0
-    medium_at: float = 90.0
-    low_at: float = 80.0
-    min_tenure_days: float = 30.0
-    min_coverage: float = 0.5
-    reasons: int = 5
-
-    def level_for(self, index: float) -> Level:
-        """Level of a risk index.
-
-        >>> CombineRule().level_for(92.0)
-        <Level.MEDIUM: 'medium'>
-        """
-        if math.isnan(index):
-            return Level.NONE
-        if index >= self.high_at:
-            return Level.HIGH
-        if index >= self.medium_at:
-            return Level.MEDIUM
-        return Level.LOW if index >= self.low_at else Level.NONE
 
 
 def assess(
@@ -315,4 +288,4 @@ _UNITS = {
 }
 
 
-__all__ = ["COLOURS", "CombineRule", "assess", "reason_sentence", "what_moved"]
+__all__ = ["COLOURS", "assess", "reason_sentence", "what_moved"]
