@@ -13,10 +13,10 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	$(BIN)/pip install --quiet -e '.[dev,spark,deep]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install crew with its dev tools and Spark
+install: $(STAMP) ## Create .venv and install crew with its dev tools, Spark and PyTorch (CPU)
 
 fmt: $(STAMP) ## Format the code and apply safe lint fixes
 	$(BIN)/ruff format src tests bench

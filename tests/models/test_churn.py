@@ -79,3 +79,22 @@ def test_linear_truth_is_found_and_explained() -> None:
 def test_scoring_an_untrained_model_is_refused() -> None:
     with pytest.raises(ModelNotTrainedError, match="not trained"):
         ChurnModel().predict_proba(pd.DataFrame({"x": [1.0]}))
+
+
+def test_the_time_split_keeps_label_windows_apart() -> None:
+    from datetime import timedelta
+
+    from crew.errors import CrewError
+    from crew.models.churn import time_split
+
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    snaps = [start + timedelta(days=30 * k) for k in range(9)]
+    times = pd.Index([s for s in snaps for _ in range(3)])
+    train, valid, test, text = time_split(times, 90)
+    chosen = sorted({t for t, keep in zip(times, train, strict=True) if keep})
+    assert chosen == snaps[:3]  # their 90-day windows end by the validation snapshot
+    assert set(times[valid]) == {snaps[5]} and set(times[test]) == {snaps[8]}
+    assert "purged" in text
+    with pytest.raises(CrewError, match="too few") as caught:
+        time_split(pd.Index(snaps[:5]), 90)
+    assert caught.value.hint == "Use --snapshots 7 or more (or a longer --step)."

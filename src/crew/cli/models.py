@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,13 @@ from crew.types import Industry
 _LEVEL_STYLE = {"high": "bold red", "medium": "dark_orange", "low": "yellow", "none": "green"}
 
 
+class ChurnModelKind(StrEnum):
+    """Which churn models `crew train` fits."""
+
+    LIGHTGBM = "lightgbm"  # gradient boosting against logistic regression (always)
+    LSTM = "lstm"  # plus the LSTM sequence model
+
+
 def _days_option(value: str, name: str) -> int:
     try:
         return days(value)
@@ -52,7 +60,12 @@ def train_command(
     horizon: str = typer.Option(
         "90d", "--horizon", help="Churn within this long after each snapshot."
     ),
-    snapshots: int = typer.Option(6, "--snapshots", min=3, help="Rolling training snapshots."),
+    snapshots: int = typer.Option(
+        9,
+        "--snapshots",
+        min=3,
+        help="Rolling snapshots; train, validation and test label windows never overlap.",
+    ),
     step: str = typer.Option("30d", "--step", help="Time between snapshots."),
     profile: Industry = typer.Option(
         None, "--profile", help="Industry profile.", show_default=False
@@ -69,6 +82,13 @@ def train_command(
         show_default=False,
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed of the models."),
+    model: ChurnModelKind = typer.Option(
+        ChurnModelKind.LIGHTGBM,
+        "--model",
+        help="lstm: also train the LSTM sequence model (needs crew[deep]) and compare it with "
+        "the gradient-boosting model on the same test snapshot.",
+    ),
+    months: int = typer.Option(6, "--months", min=2, help="Months per sequence (--model lstm)."),
     workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -99,6 +119,24 @@ def train_command(
     out.print(f"Registered model [bold]v{record.version}[/] in {workspace.root}.")
     _print_candidates(churn)
     _print_metrics(churn["test"], churn["validation"])
+    _print_comparison(metadata.get("comparison"))
+
+
+def _print_comparison(comparison: object) -> None:
+    if not isinstance(comparison, dict):
+        return
+    names = comparison["models"]
+    table = RichTable(
+        title=f"LSTM against {names[1]} (test {comparison['test_snapshot']}, "
+        f"{comparison['customers']:,} customers, {comparison['churners']} churners)",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    for name in names:
+        table.add_column(str(name), justify="right")
+    for metric, row in comparison["test"].items():
+        table.add_row(str(metric), *(f"{row[m]:.3f}" for m in names))
+    out.print(table)
 
 
 def _print_candidates(churn: dict[str, object]) -> None:
@@ -146,11 +184,14 @@ def evaluate_command(
     _, record = load_bundle(workspace, model)
     churn = record.metadata["churn"]
     if as_json:
-        emit_json({"version": record.version, **churn})
+        emit_json(
+            {"version": record.version, **churn, "comparison": record.metadata.get("comparison")}
+        )
         return
     out.print(f"Model v{record.version}: {churn['chosen']}, calibrated by {churn['calibration']}.")
     _print_candidates(churn)
     _print_metrics(churn["test"], churn["validation"])
+    _print_comparison(record.metadata.get("comparison"))
     table = RichTable(title="Reliability (test slice, equal-count bins)", title_justify="left")
     for name in ("mean predicted", "observed", "customers"):
         table.add_column(name, justify="right")

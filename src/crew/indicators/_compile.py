@@ -70,17 +70,22 @@ def compile_indicators(
     aggregates = [i for i in needed if i.aggregate is not None]
     formulas = [i for i in needed if i.aggregate is None]
     tables = sorted({catalog.source_table(i.source or "") for i in aggregates})
+    # DuckDB would materialise every CTE that is read twice, all columns of tens of millions
+    # of rows; inlining them lets it push filters and projections into each read (about
+    # half the memory and a sixth less CPU at 50M transactions). Spark has no such keyword.
+    inline = "NOT MATERIALIZED " if dialect == "duckdb" else ""
     ctes = [
         "pop AS (SELECT customer_id, " + ", ".join(CUSTOMER_COLUMNS) + " FROM customers "
         f"WHERE signup_date IS NULL OR signup_date < CAST({at} AS DATE))"
     ]
     for table in tables:
-        ctes.append(f"src_{table.value} AS ({_table_sql(table, _lookback(catalog, table), at)})")
+        body = _table_sql(table, _lookback(catalog, table), at)
+        ctes.append(f"src_{table.value} AS {inline}({body})")
     by_source: dict[str, list[IndicatorDef]] = {}
     for ind in aggregates:
         by_source.setdefault(str(ind.source), []).append(ind)
     for name, inds in by_source.items():
-        ctes.extend(_source_ctes(catalog, name, inds, at))
+        ctes.extend(_source_ctes(catalog, name, inds, at, inline))
     joins = " ".join(f"LEFT JOIN agg_{name} USING (customer_id)" for name in by_source)
     base_cols = [f"{_default(i)} AS {_q(i.id)}" for i in aggregates]
     ctes.append(
@@ -177,14 +182,16 @@ def _snippet(sql: str, at: str) -> str:
     return "(" + parse_snippet(sql).transform(swap).sql(dialect="duckdb") + ")"
 
 
-def _source_ctes(catalog: Catalog, name: str, inds: list[IndicatorDef], at: str) -> list[str]:
+def _source_ctes(
+    catalog: Catalog, name: str, inds: list[IndicatorDef], at: str, inline: str
+) -> list[str]:
     ctes = []
     relation = f"src_{catalog.source_table(name).value}"
     if name in catalog.sources:
         src = catalog.sources[name]
         extra = "".join(f", {_snippet(sql, at)} AS {_q(col)}" for col, sql in src.columns.items())
         where = f" WHERE {_snippet(src.where, at)}" if src.where else ""
-        ctes.append(f"src_{name} AS (SELECT *{extra} FROM {relation}{where})")
+        ctes.append(f"src_{name} AS {inline}(SELECT *{extra} FROM {relation}{where})")
         relation = f"src_{name}"
     lasts = [i for i in inds if i.aggregate == Aggregate.LAST]
     if lasts:
@@ -193,7 +200,7 @@ def _source_ctes(catalog: Catalog, name: str, inds: list[IndicatorDef], at: str)
             f"THEN ts END) OVER (PARTITION BY customer_id) AS {_q('_last_' + i.id)}"
             for i in lasts
         )
-        ctes.append(f"last_{name} AS (SELECT *, {cols} FROM {relation})")
+        ctes.append(f"last_{name} AS {inline}(SELECT *, {cols} FROM {relation})")
         relation = f"last_{name}"
     aggs = ", ".join(f"{_aggregate_sql(i, at)} AS {_q(i.id)}" for i in inds)
     ctes.append(f"agg_{name} AS (SELECT customer_id, {aggs} FROM {relation} GROUP BY customer_id)")

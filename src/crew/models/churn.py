@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Self
 
 import lightgbm as lgb
@@ -211,6 +212,42 @@ class _Calibrator:
         return np.asarray(self.platt.predict_proba(raw.reshape(-1, 1))[:, 1], dtype=float)
 
 
+def time_split(
+    times: pd.Index, horizon_days: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_], str]:
+    """Purged out-of-time split of snapshot rows: (train, validation, test, description).
+
+    Test is the newest snapshot; validation the newest snapshot whose label window ends by
+    the test snapshot; training the snapshots whose label windows end by the validation
+    snapshot. Label windows of different slices never overlap, so a churn event that a
+    test label counts was never seen as a training label.
+    """
+    snapshots = sorted(set(times))
+    gap = timedelta(days=horizon_days)
+    test_at = snapshots[-1]
+    candidates = [s for s in snapshots[:-1] if s + gap <= test_at]
+    valid_at = candidates[-1] if candidates else None
+    trained = [
+        s for s in snapshots if valid_at is not None and s + gap <= valid_at and s < valid_at
+    ]
+    if valid_at is None or not trained:
+        step = (snapshots[1] - snapshots[0]).days if len(snapshots) > 1 else horizon_days or 30
+        per_gap = -(-horizon_days // max(step, 1)) if horizon_days else 1
+        raise CrewError(
+            f"{len(snapshots)} snapshots are too few for an out-of-time split whose label "
+            f"windows ({horizon_days} days) do not overlap.",
+            hint=f"Use --snapshots {2 * per_gap + 1} or more (or a longer --step).",
+        )
+    t = np.asarray(times)
+    train = np.isin(t, np.asarray(trained, dtype=t.dtype))
+    valid, test = t == valid_at, t == test_at
+    text = (
+        f"out-of-time, purged: train on {len(trained)} snapshots up to {trained[-1]:%Y-%m-%d}, "
+        f"choose and calibrate on {valid_at:%Y-%m-%d}, test on {test_at:%Y-%m-%d}"
+    )
+    return train, valid, test, text
+
+
 @dataclass(frozen=True)
 class TrainingReport:
     """What was compared, what was kept, how it did out of sample."""
@@ -250,17 +287,9 @@ class ChurnModel:
         snapshots = (
             examples.snapshots if examples.features.index.get_level_values(0).notna().all() else []
         )
-        if len(snapshots) >= 3:
+        if len(snapshots) >= 2:
             times = x.index.get_level_values("as_of")
-            train, valid, test = (
-                times < snapshots[-2],
-                times == snapshots[-2],
-                times == snapshots[-1],
-            )
-            validation = (
-                "out-of-time: train on older snapshots, choose and calibrate on "
-                f"{snapshots[-2]:%Y-%m-%d}, test on {snapshots[-1]:%Y-%m-%d}"
-            )
+            train, valid, test, validation = time_split(times, examples.horizon_days)
         else:
             folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=self.seed)
             parts = [idx for _, idx in folds.split(np.zeros(len(y)), y)]
@@ -370,4 +399,4 @@ class ChurnModel:
         }
 
 
-__all__ = ["CANDIDATES", "ChurnModel", "TrainingReport"]
+__all__ = ["CANDIDATES", "ChurnModel", "TrainingReport", "time_split"]

@@ -7,7 +7,7 @@ time. A customer appears once per snapshot at which they were at risk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -31,6 +31,7 @@ class Examples:
     labels: pd.Series
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
+    horizon_days: int = 0  # label window length: splits keep label windows apart
 
     @property
     def snapshots(self) -> list[datetime]:
@@ -119,7 +120,7 @@ def build_examples(
             hint="Train at a later --as-of, with a shorter --horizon, or check the outcomes "
             "table ('crew status').",
         )
-    return _examples(data)
+    return replace(_examples(data), horizon_days=horizon_days)
 
 
 def build_snapshot_examples(conn: duckdb.DuckDBPyConnection, outcome: str = "churn") -> Examples:

@@ -22,11 +22,12 @@ from crew.models.churn import ChurnModel
 from crew.models.clv import CustomerLifetimeValue
 from crew.models.fuzzy import FuzzyEvaluator
 from crew.models.labels import ChurnDefinition
+from crew.models.sequence import SequenceChurnModel
 from crew.store.models import ModelRecord, model_record, register_model
 from crew.store.workspace import Workspace
 
 MODELS_DIR = "models"
-LIBRARIES = ("crew", "lightgbm", "scikit-learn", "numpy", "pandas", "duckdb", "scipy")
+LIBRARIES = ("crew", "lightgbm", "scikit-learn", "numpy", "pandas", "duckdb", "scipy", "torch")
 
 
 @dataclass
@@ -45,6 +46,7 @@ class ModelBundle:
     base_rate: float
     probability_grid: list[float] = field(default_factory=list)
     fuzzy_grid: list[float] = field(default_factory=list)
+    sequence: SequenceChurnModel | None = None
 
     def probability_index(self, probabilities: np.ndarray) -> np.ndarray:
         """0-100: share of the training population with a lower churn probability."""

@@ -9,7 +9,7 @@ from datetime import datetime
 import duckdb
 import numpy as np
 
-from crew.errors import InsufficientDataError
+from crew.errors import CrewError, InsufficientDataError
 from crew.indicators.catalog import Catalog, Direction
 from crew.indicators.compute import profile_name
 from crew.indicators.weights import DIMENSIONS_SCOPE, INDICATORS_SCOPE, entropy_weights, local_scope
@@ -19,6 +19,12 @@ from crew.models.dataset import Examples, build_examples, build_snapshot_example
 from crew.models.fuzzy import FuzzyEvaluator, weights_from_scopes
 from crew.models.labels import ChurnDefinition
 from crew.models.registry import ModelBundle, indicator_fingerprints
+from crew.models.sequence import (
+    SequenceChurnModel,
+    build_sequences,
+    compare_with_lightgbm,
+    require_torch,
+)
 from crew.store.weights import load_weights
 from crew.types import Industry
 
@@ -37,6 +43,8 @@ class TrainOptions:
     definition: ChurnDefinition = ChurnDefinition.OUTCOME
     weight_set: str | None = None
     seed: int = 0
+    lstm: bool = False  # also train the LSTM sequence model and compare it
+    months: int = 6  # months per sequence for the LSTM
 
 
 def has_history(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -53,6 +61,13 @@ def train_bundle(
 ) -> tuple[ModelBundle, dict[str, object]]:
     """Fit every model of a bundle; returns it with the metadata the registry keeps."""
     snapshot = not has_history(conn)
+    if options.lstm:
+        require_torch()  # before the slow part
+        if snapshot:
+            raise CrewError(
+                "The LSTM needs dated history; this is a snapshot data set.",
+                hint="Train without --model lstm.",
+            )
     if snapshot:
         examples = build_snapshot_examples(conn)
     else:
@@ -67,6 +82,20 @@ def train_bundle(
             definition=options.definition,
         )
     churn = ChurnModel(seed=options.seed).fit(examples)
+    lstm = None
+    if options.lstm:
+        sequences = build_sequences(
+            conn,
+            catalog,
+            options.as_of,
+            options.horizon_days,
+            months=options.months,
+            snapshots=options.snapshots,
+            step_days=options.step_days,
+            profile=options.profile,
+            definition=options.definition,
+        )
+        lstm = SequenceChurnModel(seed=options.seed).fit(sequences)
     fuzzy, weights_note = (
         (None, "none (snapshot data)") if snapshot else _fit_fuzzy(conn, catalog, examples, options)
     )
@@ -95,6 +124,7 @@ def train_bundle(
         base_rate=float(examples.labels.mean()),
         probability_grid=grid,
         fuzzy_grid=fuzzy_grid,
+        sequence=lstm,
     )
     metadata: dict[str, object] = {
         "churn": churn.describe(),
@@ -108,6 +138,10 @@ def train_bundle(
             "snapshot_data_set": snapshot,
         },
         "fuzzy_weights": weights_note,
+        "lstm": lstm.describe() if lstm is not None else None,
+        "comparison": compare_with_lightgbm(lstm.report, churn.report, churn_examples=examples)
+        if lstm is not None and lstm.report is not None and churn.report is not None
+        else None,
         "clv": clv.to_dict() if clv is not None else None,
         "data_fingerprint": data_fingerprint(conn),
     }
