@@ -174,3 +174,38 @@ def test_a_snapshot_data_set_runs_end_to_end_with_only_a_mapping(
     result = cli.invoke(app, ["-w", str(ws), "score", "--as-of", "2024-06-30", "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["customers"] == n
+
+
+@pytest.mark.slow
+def test_train_with_the_lstm_compares_it_on_the_same_test_snapshot(
+    trained: Path, cli: CliRunner, tmp_path: Path
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(trained, ws)
+    result = cli.invoke(
+        app,
+        [
+            "-w",
+            str(ws),
+            "train",
+            "--as-of",
+            "2025-01-01",
+            "--horizon",
+            "60d",
+            "--snapshots",
+            "5",
+            "--model",
+            "lstm",
+            "--months",
+            "3",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    comparison = payload["comparison"]
+    assert comparison["models"][0] == "lstm"
+    assert comparison["customers"] == payload["churn"]["test"]["n"]
+    assert 0 <= payload["lstm"]["test"]["roc_auc"] <= 1
+    shown = cli.invoke(app, ["-w", str(ws), "evaluate", "--json"])
+    assert json.loads(shown.stdout)["comparison"] == comparison

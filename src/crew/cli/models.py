@@ -105,6 +105,8 @@ def train_command(
         definition=definition,
         weight_set=weights,
         seed=seed,
+        lstm=model == ChurnModelKind.LSTM,
+        months=months,
     )
     with progress_bar(not as_json) as bar:
         bar.add_task("building examples and training", total=None)
