@@ -235,7 +235,10 @@ def reason_sentence(ind: IndicatorDef, value: float, share_below: float) -> tupl
     """
     label, zh = ind.label.en, ind.label.zh
     if math.isnan(value):
-        return f"{label}: no value", f"{zh}：无数据"
+        return (
+            f"{label}: not available, which the model reads as a risk sign",
+            f"{zh}：无数据（模型视为风险信号）",
+        )
     v = value
     if ind.change is not None and ind.change.method in (
         ChangeMethod.RELATIVE,
@@ -269,14 +272,16 @@ def reason_sentence(ind: IndicatorDef, value: float, share_below: float) -> tupl
     if math.isnan(share_below):
         return f"{label}: {shown_en}", f"{zh}：{shown_zh}"
     if share_below >= 0.5:
+        # Rounded down: 99.9% of customers below is "higher than 99%", never "than 100%".
+        pct = f"{math.floor(share_below * 100)}%"
         return (
-            f"{label}: {shown_en}, higher than {share_below:.0%} of customers",
-            f"{zh}：{shown_zh}，高于{share_below:.0%}的客户",
+            f"{label}: {shown_en}, higher than {pct} of customers",
+            f"{zh}：{shown_zh}，高于{pct}的客户",
         )
-    above = 1 - share_below
+    above = f"{math.floor((1 - share_below) * 100)}%"
     return (
-        f"{label}: {shown_en}, lower than most customers ({above:.0%} are at or above it)",
-        f"{zh}：{shown_zh}，{above:.0%}的客户不低于此值",
+        f"{label}: {shown_en}, lower than most customers ({above} are at or above it)",
+        f"{zh}：{shown_zh}，{above}的客户不低于此值",
     )
 
 
