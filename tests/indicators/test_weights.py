@@ -436,3 +436,19 @@ def test_the_example_in_docs_weights_md_loads_and_is_consistent(tmp_path: Path) 
     hierarchy = ahp_hierarchy(load_judgements(_write(tmp_path, match.group(1))))
     assert set(hierarchy.indicators) == {"complaints", "trust"}
     assert max(hierarchy.consistency_ratios.values()) < 0.1
+
+
+def test_entropy_scopes_sum_up_by_dimension() -> None:
+    from crew.indicators.catalog import load_catalog
+    from crew.indicators.weights import entropy_scopes
+
+    catalog = load_catalog()
+    chosen = [catalog.get(i) for i in ("complaint_count_30d", "open_ticket_count", "spend_30d")]
+    values = np.array([[0, 1, 50.0], [3, 0, 10.0], [1, 2, 80.0], [0, 0, 60.0]])
+    scopes = entropy_scopes(values, chosen)
+    assert sum(scopes["indicators"].values()) == pytest.approx(1.0)
+    assert scopes["dimensions"]["complaints"] == pytest.approx(
+        scopes["indicators"]["complaint_count_30d"] + scopes["indicators"]["open_ticket_count"]
+    )
+    assert sum(scopes["indicators:complaints"].values()) == pytest.approx(1.0)
+    assert scopes["indicators:value"] == {"spend_30d": pytest.approx(1.0)}

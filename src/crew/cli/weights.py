@@ -23,9 +23,8 @@ from crew.indicators.weights import (
     AhpResult,
     ahp_hierarchy,
     combine_weights,
-    entropy_weights,
+    entropy_scopes,
     load_judgements,
-    local_scope,
 )
 from crew.store.indicators import load_indicator_values
 from crew.store.weights import (
@@ -129,20 +128,8 @@ def entropy_command(
         values = np.column_stack(
             [table.column(i.id).to_numpy(zero_copy_only=False).astype(float) for i in chosen]
         )
-        weights = entropy_weights(
-            values, [i.direction == Direction.HIGHER_IS_RISKIER for i in chosen]
-        )
-        global_weights = {i.id: float(w) for i, w in zip(chosen, weights, strict=True)}
-        scopes: dict[str, dict[str, float]] = {INDICATORS_SCOPE: global_weights}
-        dims: dict[str, float] = {}
-        for ind in chosen:
-            dims[ind.dimension] = dims.get(ind.dimension, 0.0) + global_weights[ind.id]
-        scopes[DIMENSIONS_SCOPE] = dims
-        for dim, total in dims.items():
-            if total > 0:
-                scopes[local_scope(dim)] = {
-                    i.id: global_weights[i.id] / total for i in chosen if i.dimension == dim
-                }
+        scopes = entropy_scopes(values, chosen)
+        dims, global_weights = scopes[DIMENSIONS_SCOPE], scopes[INDICATORS_SCOPE]
         provenance: dict[str, object] = {
             "method": "entropy",
             "as_of": instant.isoformat(),

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crew.errors import InconsistentJudgementsError, WeightsError
+from crew.indicators.catalog import Direction, IndicatorDef
 from crew.indicators.judgements import (
     JudgementBlock,
     Judgements,
@@ -283,6 +284,36 @@ def _divergence(column: npt.NDArray[np.float64], higher_is_riskier: bool) -> flo
     return max(0.0, 1.0 - entropy)
 
 
+def entropy_scopes(
+    values: npt.ArrayLike, indicators: Sequence[IndicatorDef]
+) -> dict[str, dict[str, float]]:
+    """Entropy weights of `indicators` (columns of `values`) as storage scopes.
+
+    `indicators` holds the global weights; a dimension's weight is the sum of its
+    indicators' weights, and `indicators:<dimension>` their shares within it. Indicators
+    and dimensions that carry no information (weight 0) are left out of the local scopes.
+    """
+    weights = entropy_weights(
+        values, [i.direction == Direction.HIGHER_IS_RISKIER for i in indicators]
+    )
+    global_weights = {i.id: float(w) for i, w in zip(indicators, weights, strict=True)}
+    dims: dict[str, float] = {}
+    for ind in indicators:
+        dims[ind.dimension] = dims.get(ind.dimension, 0.0) + global_weights[ind.id]
+    scopes = {
+        DIMENSIONS_SCOPE: {d: w for d, w in dims.items() if w > 0},
+        INDICATORS_SCOPE: global_weights,
+    }
+    for dim, total in dims.items():
+        if total > 0:
+            scopes[local_scope(dim)] = {
+                i.id: global_weights[i.id] / total
+                for i in indicators
+                if i.dimension == dim and global_weights[i.id] > 0
+            }
+    return scopes
+
+
 def combine_weights(
     subjective: Mapping[str, float],
     objective: Mapping[str, float],
@@ -361,6 +392,7 @@ __all__ = [
     "ahp_hierarchy",
     "ahp_weights",
     "combine_weights",
+    "entropy_scopes",
     "entropy_weights",
     "load_judgements",
     "local_scope",

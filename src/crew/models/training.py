@@ -12,7 +12,7 @@ import numpy as np
 from crew.errors import CrewError, InsufficientDataError
 from crew.indicators.catalog import Catalog, Direction
 from crew.indicators.compute import profile_name
-from crew.indicators.weights import DIMENSIONS_SCOPE, INDICATORS_SCOPE, entropy_weights, local_scope
+from crew.indicators.weights import entropy_scopes
 from crew.models.churn import ChurnModel
 from crew.models.clv import CustomerLifetimeValue, fit_clv
 from crew.models.dataset import Examples, build_examples, build_snapshot_examples
@@ -174,24 +174,7 @@ def _fit_fuzzy(
         scopes = load_weights(conn, options.weight_set).weights
         note = f"weight set '{options.weight_set}'"
     else:
-        w = entropy_weights(
-            values.to_numpy(), [i.direction == Direction.HIGHER_IS_RISKIER for i in chosen]
-        )
-        global_w = {i.id: float(x) for i, x in zip(chosen, w, strict=True)}
-        dims: dict[str, float] = {}
-        for ind in chosen:
-            dims[ind.dimension] = dims.get(ind.dimension, 0.0) + global_w[ind.id]
-        scopes = {
-            DIMENSIONS_SCOPE: {d: v for d, v in dims.items() if v > 0},
-            INDICATORS_SCOPE: global_w,
-        }
-        for d, total in dims.items():
-            if total > 0:
-                scopes[local_scope(d)] = {
-                    i.id: global_w[i.id] / total
-                    for i in chosen
-                    if i.dimension == d and global_w[i.id] > 0
-                }
+        scopes = entropy_scopes(values.to_numpy(), chosen)
         note = "entropy weights of the newest training snapshot"
     dimension_weights, local_weights = weights_from_scopes(scopes)
     fuzzy = FuzzyEvaluator().fit(values, catalog, dimension_weights, local_weights)
