@@ -209,3 +209,14 @@ def test_train_with_the_lstm_compares_it_on_the_same_test_snapshot(
     assert 0 <= payload["lstm"]["test"]["roc_auc"] <= 1
     shown = cli.invoke(app, ["-w", str(ws), "evaluate", "--json"])
     assert json.loads(shown.stdout)["comparison"] == comparison
+
+
+def test_scoring_without_a_model_says_to_train(cli: CliRunner, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    cli.invoke(app, ["init", str(ws)])
+    result = cli.invoke(app, ["-w", str(ws), "score", "--as-of", "2024-01-01"])
+    assert result.exit_code == 1
+    assert "error: The workspace has no trained model." in result.stderr
+    assert "hint: Run 'crew train --as-of DATE' first" in result.stderr
+    result = cli.invoke(app, ["-w", str(ws), "evaluate", "--model", "4"])
+    assert "error: The workspace has no model version 4." in result.stderr

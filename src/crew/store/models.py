@@ -76,7 +76,7 @@ def model_record(conn: duckdb.DuckDBPyConnection, version: int | None = None) ->
     else:
         rows = conn.execute("SELECT * FROM models WHERE version = ?", [version]).fetchall()
     if not rows:
-        which = f"version {version}" if version is not None else "a trained model"
+        which = f"model version {version}" if version is not None else "trained model"
         raise CrewError(
             f"The workspace has no {which}.",
             hint="Run 'crew train --as-of DATE' first; 'crew models' lists the versions.",
