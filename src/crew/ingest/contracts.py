@@ -14,16 +14,11 @@ from enum import StrEnum
 
 from crew.errors import MappingError
 from crew.ingest._sql import ident, literal
-from crew.ingest.mapping import ColumnSpec, Mapping, Scalar, SourceSpec
+from crew.ingest._typing import as_text, typed_sql, value_map
+from crew.ingest.mapping import ColumnSpec, Mapping, SourceSpec
 from crew.ingest.sources import StagedSource
 from crew.store.schema import CANONICAL, Column, TableSpec
 from crew.types import Table, TxnType
-
-_NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL.*)$")
-_EXACT_INT = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"}
-_NAIVE_TS = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
-# A text timestamp that carries its own offset, e.g. 2024-03-05T14:03:11+08:00 or ...Z.
-_OFFSET_RE = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 
 
 @dataclass(frozen=True)
@@ -201,7 +196,7 @@ def _plan_column(
         text = literal(
             str(cspec.value).lower() if isinstance(cspec.value, bool) else str(cspec.value)
         )
-        typed, _, expect = _typed_sql(text, "VARCHAR", col, cspec.format or formats, tz)
+        typed, _, expect = typed_sql(text, "VARCHAR", col, cspec.format or formats, tz)
         return ColumnPlan(
             col, typed, source=f"{col.name} (constant)", raw=text, parsed=True, expectation=expect
         )
@@ -209,124 +204,20 @@ def _plan_column(
     source_type = staged.columns[cspec.column]
     expr = ident(cspec.column)
     if cspec.values:
-        expr, source_type = _value_map(expr, source_type, cspec.values), "VARCHAR"
+        expr, source_type = value_map(expr, source_type, cspec.values), "VARCHAR"
     zone = cspec.timezone or tz
-    typed, parsed, expect = _typed_sql(expr, source_type, col, cspec.format or formats, zone)
-    raw = _as_text(expr, source_type)
+    typed, parsed, expect = typed_sql(expr, source_type, col, cspec.format or formats, zone)
+    raw = as_text(expr, source_type)
     if cspec.multiply_by is not None:
         other = ident(cspec.multiply_by)
-        other_typed, other_parsed, _ = _typed_sql(
+        other_typed, other_parsed, _ = typed_sql(
             other, staged.columns[cspec.multiply_by], col, [], zone
         )
         typed = f"(({typed}) * ({other_typed}))"
-        other_text = _as_text(other, staged.columns[cspec.multiply_by])
+        other_text = as_text(other, staged.columns[cspec.multiply_by])
         raw = f"({raw} || ' x ' || coalesce({other_text}, '<empty>'))"
         parsed = parsed or other_parsed
     return ColumnPlan(col, typed, source=cspec.column, raw=raw, parsed=parsed, expectation=expect)
-
-
-def _value_map(expr: str, source_type: str, values: dict[str, Scalar]) -> str:
-    text = _as_text(expr, source_type)
-    whens = " ".join(
-        f"WHEN {literal(str(k))} THEN {'NULL' if v is None else literal(_scalar_text(v))}"
-        for k, v in values.items()
-    )
-    return f"(CASE {text} {whens} ELSE {text} END)"
-
-
-def _scalar_text(value: Scalar) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _as_text(expr: str, source_type: str) -> str:
-    if source_type == "VARCHAR":
-        return f"NULLIF(trim({expr}), '')"
-    return f"CAST({expr} AS VARCHAR)"
-
-
-def _typed_sql(
-    expr: str, source_type: str, col: Column, formats: list[str], tz: str
-) -> tuple[str, bool, str]:
-    """(typed SQL, can-fail-on-a-value, what a good value looks like)."""
-    target = col.sql_type
-    text = _as_text(expr, source_type)
-    zone = literal(tz)
-    if target == "VARCHAR":
-        return text, False, "text"
-    if target in ("DOUBLE", "INTEGER"):
-        number = f"TRY_CAST({text} AS DOUBLE)" if source_type == "VARCHAR" else expr
-        if target == "DOUBLE":
-            exact = bool(_NUMERIC.match(source_type))
-            return (
-                f"CAST({expr} AS DOUBLE)" if exact else f"TRY_CAST({number} AS DOUBLE)",
-                not exact,
-                "a number",
-            )
-        if source_type in _EXACT_INT:
-            return f"CAST({expr} AS INTEGER)", False, "a whole number"
-        return (
-            f"(CASE WHEN ({number}) = round({number}) THEN TRY_CAST({number} AS INTEGER) END)",
-            True,
-            "a whole number",
-        )
-    if target == "TIMESTAMPTZ":
-        return _timestamp_sql(expr, source_type, text, formats, zone)
-    if target == "DATE":
-        if source_type == "DATE":
-            return expr, False, "a date"
-        if source_type in _NAIVE_TS:
-            return f"CAST({expr} AS DATE)", False, "a date"
-        if source_type == "TIMESTAMP WITH TIME ZONE":
-            return f"CAST(timezone({zone}, {expr}) AS DATE)", False, "a date"
-        if formats:
-            fmts = "[" + ", ".join(literal(f) for f in formats) + "]"
-            return (
-                f"CAST(try_strptime({text}, {fmts}) AS DATE)",
-                True,
-                f"a date in the format {' or '.join(formats)}",
-            )
-        return (
-            f"coalesce(TRY_CAST({text} AS DATE), CAST(TRY_CAST({text} AS TIMESTAMP) AS DATE))",
-            True,
-            "a date like 2024-03-05",
-        )
-    if target == "JSON":
-        if source_type.startswith(("STRUCT", "MAP")):
-            return f"to_json({expr})", False, "a JSON object"
-        return (
-            f"(CASE WHEN json_valid({text}) THEN CAST({text} AS JSON) END)",
-            True,
-            "a JSON object",
-        )
-    raise AssertionError(f"no parsing rule for {target}")
-
-
-def _timestamp_sql(
-    expr: str, source_type: str, text: str, formats: list[str], zone: str
-) -> tuple[str, bool, str]:
-    if source_type == "TIMESTAMP WITH TIME ZONE":
-        return expr, False, "a timestamp"
-    if source_type in _NAIVE_TS or source_type == "DATE":
-        return f"timezone({zone}, CAST({expr} AS TIMESTAMP))", False, "a timestamp"
-    if formats:
-        aware = ["%z" in f or "%Z" in f for f in formats]
-        fmts = "[" + ", ".join(literal(f) for f in formats) + "]"
-        expect = f"a date/time in the format {' or '.join(formats)}"
-        if all(aware):
-            return f"CAST(try_strptime({text}, {fmts}) AS TIMESTAMPTZ)", True, expect
-        if not any(aware):
-            return f"timezone({zone}, try_strptime({text}, {fmts}))", True, expect
-        raise MappingError(
-            f"Formats {formats} mix zone-aware (%z) and naive layouts.",
-            hint="Split them: give one source per layout, or use only one kind.",
-        )
-    return (
-        f"(CASE WHEN regexp_matches({text}, {literal(_OFFSET_RE)}) "
-        f"THEN TRY_CAST({text} AS TIMESTAMPTZ) "
-        f"ELSE timezone({zone}, TRY_CAST({text} AS TIMESTAMP)) END)",
-        True,
-        "a date/time like 2024-03-05 14:03:11",
-    )
 
 
 def _apply_shape(
@@ -459,7 +350,7 @@ def _plan_label(spec: SourceSpec, staged: StagedSource) -> ColumnPlan:
             f"{_did_you_mean(name, staged.columns)}.",
             hint=f"Columns in the file: {', '.join(staged.columns)}.",
         )
-    raw = _as_text(ident(name), staged.columns[name])
+    raw = as_text(ident(name), staged.columns[name])
     typed = f"lower({raw})"
     return ColumnPlan(Column(name, "VARCHAR", "label"), typed, source=name, raw=raw)
 
