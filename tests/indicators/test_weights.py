@@ -452,3 +452,19 @@ def test_entropy_scopes_sum_up_by_dimension() -> None:
     )
     assert sum(scopes["indicators:complaints"].values()) == pytest.approx(1.0)
     assert scopes["indicators:value"] == {"spend_30d": pytest.approx(1.0)}
+
+
+def test_the_example_judgement_file_is_consistent() -> None:
+    from pathlib import Path
+
+    from crew.indicators.catalog import load_catalog
+    from crew.indicators.judgements import load_judgements
+    from crew.indicators.weights import ahp_hierarchy
+
+    path = Path(__file__).parents[2] / "examples" / "judgements.yaml"
+    hierarchy = ahp_hierarchy(load_judgements(path))
+    assert all(cr < 0.1 for cr in hierarchy.consistency_ratios.values())
+    catalog = load_catalog()
+    assert set(hierarchy.dimension_weights) == set(catalog.dimensions)
+    for local in hierarchy.local_weights.values():
+        assert all(i in catalog.by_id for i in local)
