@@ -190,3 +190,32 @@ def test_show_lists_sets_and_one_set(cli: CliRunner, workspace: Workspace, tmp_p
     assert code == 0 and "complaint_growth" in out and "sha256" in out
     code, _, err = _crew(cli, workspace, "show", "missing")
     assert code != 0 and "error: No weight set named 'missing'" in err
+
+
+def test_combine_uses_the_items_both_sets_weight(workspace: Workspace, cli: CliRunner) -> None:
+    with workspace.connect() as conn:
+        save_weights(conn, "judged", "indicators", {"a": 0.6, "b": 0.4}, "ahp", {"m": "ahp"})
+        save_weights(
+            conn, "data", "indicators", {"a": 0.2, "b": 0.2, "c": 0.6}, "entropy", {"m": "e"}
+        )
+    result = cli.invoke(
+        root,
+        [
+            "-w",
+            str(workspace.root),
+            "weights",
+            "combine",
+            "--subjective",
+            "judged",
+            "--objective",
+            "data",
+            "--method",
+            "multiplicative",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    # a: 0.6 x 0.5, b: 0.4 x 0.5 (the objective weights of a and b rescaled to sum 1)
+    assert payload["weights"]["indicators"] == {"a": 0.6, "b": 0.4}
+    assert payload["provenance"]["items_weighted_by_one_set_only"] == {"indicators": ["c"]}

@@ -185,10 +185,19 @@ def combine_command(
                 hint="Weight the same level (e.g. 'indicators') both ways before combining.",
             )
         combined: dict[str, dict[str, float]] = {}
+        left_out: dict[str, list[str]] = {}
         for scope in shared:
+            # Judgements often cover some indicators only: combine what both sets weight.
+            items = [i for i in a.weights[scope] if i in b.weights[scope]]
+            left_out[scope] = sorted(set(a.weights[scope]) ^ set(b.weights[scope]))
+            if not items:
+                continue
             try:
                 combined[scope] = combine_weights(
-                    a.weights[scope], b.weights[scope], method.value, alpha
+                    {i: a.weights[scope][i] for i in items},
+                    {i: b.weights[scope][i] for i in items},
+                    method.value,
+                    alpha,
                 )
             except WeightsError as error:
                 raise WeightsError(f"Scope '{scope}': {error.message}", hint=error.hint) from None
@@ -199,7 +208,8 @@ def combine_command(
             "subjective_provenance": a.provenance[shared[0]],
             "objective_provenance": b.provenance[shared[0]],
             "scopes": shared,
-            "skipped_scopes": sorted((set(a.weights) | set(b.weights)) - set(shared)),
+            "skipped_scopes": sorted((set(a.weights) | set(b.weights)) - set(combined)),
+            "items_weighted_by_one_set_only": {k: v for k, v in left_out.items() if v},
             "created_at": datetime.now(UTC).isoformat(),
         }
         if method is CombineMethod.LINEAR:
@@ -210,6 +220,12 @@ def combine_command(
         return
     for scope, weights in combined.items():
         _print_weights(f"{scope}  ({subjective} x {objective}, {method.value})", weights)
+    only_one = sum(len(v) for v in left_out.values())
+    if only_one:
+        out.print(
+            f"{only_one} items weighted by one set only were left out (see 'crew weights "
+            f"show {name}')."
+        )
     out.print(f"Stored as weight set [bold]{name}[/] in {workspace.root}.")
 
 

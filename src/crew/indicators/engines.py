@@ -70,16 +70,19 @@ def spark_session(settings: SparkSettings) -> Any:
         ) from None
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     try:
-        return (
+        session = (
             SparkSession.builder.master(settings.master)
             .appName("crew-indicators")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.ansi.enabled", "false")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.driver.memory", settings.driver_memory)
             .getOrCreate()
         )
+        session.sparkContext.setLogLevel("ERROR")
+        return session
     except Exception as exc:  # Java missing, bad master URL: the JVM gateway says why
         raise EngineError(
             f"Spark did not start ({str(exc).strip().splitlines()[0]}).",
