@@ -101,14 +101,11 @@ def train_bundle(
     )
     clv = None if snapshot else _fit_clv(conn, options.as_of)
     latest = _latest(examples)
-    probs = np.sort(churn.predict_proba(latest.features))
-    grid = np.quantile(probs, np.linspace(0, 1, GRID_POINTS)).tolist()
+    grid = _quantile_grid(churn.predict_proba(latest.features))
     fuzzy_grid: list[float] = []
     if fuzzy is not None:
         index = fuzzy.evaluate(latest.features.reset_index(level="as_of", drop=True)).risk_index
-        observed = index.dropna().to_numpy(dtype=float)
-        if observed.size:
-            fuzzy_grid = np.quantile(observed, np.linspace(0, 1, GRID_POINTS)).tolist()
+        fuzzy_grid = _quantile_grid(index.to_numpy(dtype=float))
     fuzzy_inputs = [i for w in (fuzzy.local_weights_.values() if fuzzy else []) for i in w]
     used = [c for c in (*churn.numeric, *fuzzy_inputs) if c in catalog.by_id]
     bundle = ModelBundle(
@@ -146,6 +143,14 @@ def train_bundle(
         "data_fingerprint": data_fingerprint(conn),
     }
     return bundle, metadata
+
+
+def _quantile_grid(values: np.ndarray) -> list[float]:
+    """Quantiles of the observed values: the reference for percentile indices."""
+    observed = values[~np.isnan(values)]
+    if observed.size == 0:
+        return []
+    return [float(q) for q in np.quantile(observed, np.linspace(0, 1, GRID_POINTS))]
 
 
 def _latest(examples: Examples) -> Examples:

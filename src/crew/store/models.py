@@ -71,26 +71,28 @@ def register_model(
 
 def model_record(conn: duckdb.DuckDBPyConnection, version: int | None = None) -> ModelRecord:
     """The record of `version`, or of the newest model; CrewError when there is none."""
-    if version is None:
-        rows = conn.execute("SELECT * FROM models ORDER BY version DESC LIMIT 1").fetchall()
-    else:
-        rows = conn.execute("SELECT * FROM models WHERE version = ?", [version]).fetchall()
-    if not rows:
+    where = "" if version is None else f"WHERE version = {int(version)}"
+    records = _records(conn, f"{where} ORDER BY version DESC LIMIT 1")
+    if not records:
         which = f"model version {version}" if version is not None else "trained model"
         raise CrewError(
             f"The workspace has no {which}.",
             hint="Run 'crew train --as-of DATE' first; 'crew models' lists the versions.",
         )
-    r = rows[0]
-    return ModelRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]))
+    return records[0]
 
 
 def model_records(conn: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
     """Every registered model, newest first."""
-    versions = [
-        r[0] for r in conn.execute("SELECT version FROM models ORDER BY version DESC").fetchall()
+    return _records(conn, "ORDER BY version DESC")
+
+
+def _records(conn: duckdb.DuckDBPyConnection, tail: str) -> list[ModelRecord]:
+    rows = conn.execute(f"SELECT * FROM models {tail}").fetchall()
+    return [
+        ModelRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]))
+        for r in rows
     ]
-    return [model_record(conn, v) for v in versions]
 
 
 __all__ = ["ModelRecord", "model_record", "model_records", "register_model"]
