@@ -220,3 +220,16 @@ def test_scoring_without_a_model_says_to_train(cli: CliRunner, tmp_path: Path) -
     assert "hint: Run 'crew train --as-of DATE' first" in result.stderr
     result = cli.invoke(app, ["-w", str(ws), "evaluate", "--model", "4"])
     assert "error: The workspace has no model version 4." in result.stderr
+
+
+def test_a_bad_output_path_is_refused_before_scoring(trained: Path, cli: CliRunner) -> None:
+    import duckdb
+
+    result = cli.invoke(
+        app, ["-w", str(trained), "score", "--as-of", "2024-10-01", "--out", "scores.txt"]
+    )
+    assert result.exit_code == 1
+    assert "error: Cannot write scores.txt: unknown type." in result.stderr
+    with duckdb.connect(str(trained / "crew.duckdb"), read_only=True) as conn:
+        rows = conn.execute("SELECT count(*) FROM scores WHERE as_of = '2024-10-01'").fetchone()
+    assert rows == (0,)

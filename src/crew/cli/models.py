@@ -218,6 +218,9 @@ def score_command(
 ) -> None:
     """Score every customer at --as-of: churn probability, risk index, level, dimension
     scores, reasons, CLV; stored in the workspace."""
+    if out_file is not None and out_file.suffix.lower() not in (".parquet", ".csv"):
+        # Refused before scoring, so that a bad path leaves no scores half-done behind.
+        raise CrewError(f"Cannot write {out_file}: unknown type.", hint="Use .parquet or .csv.")
     workspace = open_workspace(workspace_root(ctx, workspace_dir))
     catalog = load_catalog(workspace.root)
     bundle, record = load_bundle(workspace, model)
@@ -259,10 +262,8 @@ def _write(scores: pd.DataFrame, path: Path) -> None:
     frame["reasons"] = [json.dumps(r, ensure_ascii=False) for r in frame["reasons"]]
     if path.suffix.lower() == ".parquet":
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
-    elif path.suffix.lower() == ".csv":
-        frame.to_csv(path, index=False)
     else:
-        raise CrewError(f"Cannot write {path}: unknown type.", hint="Use .parquet or .csv.")
+        frame.to_csv(path, index=False)
 
 
 def _print_riskiest(scores: pd.DataFrame, top: int) -> None:
@@ -324,7 +325,7 @@ def explain_command(
     contributions = bundle.churn.contributions(one).iloc[0].sort_values(ascending=False)
     indicators = []
     if bundle.fuzzy is not None:
-        fuzzy = bundle.fuzzy.evaluate(features).explain(customer_id)
+        fuzzy = bundle.fuzzy.evaluate(one).explain(customer_id)  # rows are independent
         for ind_id, row in fuzzy.iterrows():
             ind = catalog.by_id.get(str(ind_id))
             indicators.append(
