@@ -35,6 +35,11 @@ class StoreSettings(BaseModel):
     memory_limit: str | None = Field(
         default=None, description="DuckDB memory cap such as '8GB'; empty means DuckDB's default."
     )
+    operational_url: str | None = Field(
+        default=None,
+        description="Operational store (warnings, runs, cases): SQLAlchemy URL; "
+        "default an SQLite file in the workspace.",
+    )
 
 
 class ApiSettings(BaseModel):

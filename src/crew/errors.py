@@ -120,20 +120,64 @@ class EngineError(CrewError):
     code = "engine_error"
 
 
+class OperationalStoreError(CrewError):
+    """The operational store (warnings, runs) cannot be opened or reached."""
+
+    exit_code = 8
+    code = "operational_store_error"
+
+
+class WarningNotFoundError(CrewError):
+    """No stored warning has the given id."""
+
+    code = "warning_not_found"
+
+
+class InvalidTransitionError(CrewError):
+    """A warning cannot move from its current state to the requested one."""
+
+    code = "invalid_transition"
+
+
+class DuplicateWarningError(CrewError):
+    """A second active warning for the same subject and risk type, or a reused id."""
+
+    code = "duplicate_warning"
+
+
+class MissingExtraError(CrewError):
+    """An optional part of CREW is not installed (e.g. the `text` extra)."""
+
+    exit_code = 6
+    code = "missing_extra"
+
+
+class TaxonomyError(ConfigError):
+    """The topic taxonomy (topics.yaml) or a topic label file is invalid."""
+
+    code = "taxonomy_error"
+
+
 __all__ = [
     "CatalogError",
     "ConfigError",
     "CrewError",
+    "DuplicateWarningError",
     "EngineError",
     "IncompatibleModelError",
     "InconsistentJudgementsError",
     "InsufficientDataError",
+    "InvalidTransitionError",
     "MappingError",
+    "MissingExtraError",
     "ModelNotTrainedError",
+    "OperationalStoreError",
     "SourceError",
     "StaleDataError",
+    "TaxonomyError",
     "UnknownIndicatorError",
     "ValidationFailed",
+    "WarningNotFoundError",
     "WeightsError",
     "WorkspaceError",
 ]

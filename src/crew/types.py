@@ -13,6 +13,8 @@ class Table(StrEnum):
     INTERACTIONS = "interactions"
     EVENTS = "events"
     OUTCOMES = "outcomes"
+    # Derived, not imported: written by `crew text analyze` (see crew.store.schema.DERIVED).
+    INTERACTION_TEXT = "interaction_text"
 
 
 class Industry(StrEnum):
@@ -93,6 +95,25 @@ class Level(StrEnum):
     HIGH = "high"
 
 
+class WarningState(StrEnum):
+    """Lifecycle states of a warning (预警状态)."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    FALSE_POSITIVE = "false_positive"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the warning still counts as raised (not resolved, not dismissed).
+
+        >>> WarningState.ACKNOWLEDGED.is_active, WarningState.RESOLVED.is_active
+        (True, False)
+        """
+        return self in (WarningState.OPEN, WarningState.ACKNOWLEDGED, WarningState.IN_PROGRESS)
+
+
 __all__ = [
     "EventKind",
     "Industry",
@@ -102,4 +123,5 @@ __all__ = [
     "RiskType",
     "Table",
     "TxnType",
+    "WarningState",
 ]

@@ -30,6 +30,11 @@ class Workspace:
         return self.root / self.settings.store.duckdb_file
 
     @property
+    def operational_url(self) -> str:
+        """URL of the default operational store: `operational.sqlite` in the workspace."""
+        return f"sqlite:///{self.root / 'operational.sqlite'}"
+
+    @property
     def ground_truth_dir(self) -> Path:
         """Simulator ground truth (episodes); read only by the evaluation."""
         return self.root / GROUND_TRUTH_DIR

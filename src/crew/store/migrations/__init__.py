@@ -1,0 +1,1 @@
+"""Alembic migrations of the operational store; `crew` runs them when it opens the store."""

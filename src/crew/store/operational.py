@@ -1,0 +1,456 @@
+"""The operational store: warnings (预警记录), their history and runs, in SQLite or PostgreSQL.
+
+SQLAlchemy Core over one schema that Alembic migrations create; opening a store migrates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import pandas as pd
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from crew.errors import (
+    InvalidTransitionError,
+    OperationalStoreError,
+    WarningNotFoundError,
+)
+from crew.store._ops_tables import (
+    ACTIVE_STATES,
+    decode_frame,
+    dump_json,
+    history_table,
+    raw_columns,
+    runs_table,
+    warnings_table,
+    write_run,
+)
+from crew.store.workspace import Workspace
+from crew.types import Level, RiskType, WarningState
+
+MIGRATIONS = Path(__file__).parent / "migrations"  # Alembic's script_location; no alembic.ini
+
+# open -> acknowledged -> in_progress; every active state may close; closed is final.
+ALLOWED_TRANSITIONS: dict[WarningState, tuple[WarningState, ...]] = {
+    WarningState.OPEN: (
+        WarningState.ACKNOWLEDGED,
+        WarningState.RESOLVED,
+        WarningState.FALSE_POSITIVE,
+    ),
+    WarningState.ACKNOWLEDGED: (
+        WarningState.IN_PROGRESS,
+        WarningState.RESOLVED,
+        WarningState.FALSE_POSITIVE,
+    ),
+    WarningState.IN_PROGRESS: (WarningState.RESOLVED, WarningState.FALSE_POSITIVE),
+    WarningState.RESOLVED: (),
+    WarningState.FALSE_POSITIVE: (),
+}
+
+
+@dataclass(frozen=True)
+class WarningRecord:
+    """One stored warning, as the `warnings` table holds it."""
+
+    id: str
+    customer_id: str | None
+    segment: str | None
+    risk_type: RiskType
+    level: Level
+    score: float
+    state: WarningState
+    first_seen: datetime
+    last_seen: datetime
+    level_changed_at: datetime
+    resolved_at: datetime | None
+    cooldown_until: datetime | None
+    parent_id: str | None
+    signals: list[str]
+    evidence: dict[str, object]
+    reasons: list[dict[str, object]]
+    recommended_action: str | None
+    run_id: str
+    assignee: str | None
+
+    @property
+    def subject(self) -> str:
+        """The customer id, or `seg.<segment>` for a segment-level warning."""
+        return self.customer_id if self.customer_id is not None else f"seg.{self.segment}"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a warning: who changed which field from what to what, and when."""
+
+    id: int
+    warning_id: str
+    at: datetime
+    actor: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One evaluation run that opened, updated or closed warnings."""
+
+    run_id: str
+    as_of: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    dry_run: bool
+    config_fingerprint: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def warning_id(
+    risk_type: RiskType | str, customer_id: str | None, segment: str | None, first_seen: datetime
+) -> str:
+    """Readable, deterministic id of a warning: type, subject and the day it was first seen.
+
+    >>> from datetime import UTC
+    >>> warning_id(RiskType.CHURN, "C042", None, datetime(2024, 5, 1, tzinfo=UTC))
+    'churn-C042-20240501'
+    >>> warning_id("complaint_surge", None, "north", datetime(2024, 5, 1, tzinfo=UTC))
+    'complaint_surge-seg.north-20240501'
+    """
+    subject = customer_id if customer_id is not None else f"seg.{segment}"
+    return f"{RiskType(risk_type).value}-{subject}-{first_seen:%Y%m%d}"
+
+
+class OperationalStore:
+    """Warnings, their history and runs behind one SQLAlchemy engine."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> OperationalStore:
+        """The store at `url`, migrated to the newest schema; OperationalStoreError if it fails."""
+        engine = _create_engine(url)
+        try:
+            _migrate(engine)
+        except (DBAPIError, CommandError) as exc:
+            engine.dispose()
+            raise _open_error(engine.url, exc) from None
+        return cls(engine)
+
+    @classmethod
+    def in_memory(cls) -> OperationalStore:
+        """A throwaway store in memory (dry runs, tests)."""
+        engine = sa.create_engine(
+            "sqlite://",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            json_serializer=dump_json,
+        )
+        _configure_sqlite(engine)
+        _migrate(engine)
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        """The store's URL with any password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def active_warnings(self, at: datetime | None = None) -> pd.DataFrame:
+        """Every active warning, one row each with all columns; with `at`, first seen by `at`."""
+        w = warnings_table.c
+        where: list[sa.ColumnElement[bool]] = [w.state.in_(ACTIVE_STATES)]
+        if at is not None:
+            where.append(w.first_seen <= at)
+        return self._frame([c.name for c in warnings_table.columns], where)
+
+    def warnings_frame(self) -> pd.DataFrame:
+        """Every warning ever stored, whatever its state, one row each with all columns."""
+        return self._frame([c.name for c in warnings_table.columns], [])
+
+    def cooling_down(self, at: datetime) -> pd.DataFrame:
+        """Closed warnings whose cooldown has not ended at `at` (they must not reopen yet)."""
+        w = warnings_table.c
+        names = ["id", "customer_id", "segment", "risk_type", "level", "cooldown_until"]
+        return self._frame(names, [w.state.not_in(ACTIVE_STATES), w.cooldown_until > at])
+
+    def apply_run(
+        self,
+        run: RunRecord,
+        opened: pd.DataFrame,
+        updated: pd.DataFrame,
+        closed: pd.DataFrame,
+    ) -> None:
+        """Write one run's changes and its `runs` row in one transaction (all or nothing).
+
+        `opened` has the table's columns (at least risk_type, level, score, first_seen and a
+        customer_id or segment; `id` defaults to `warning_id(...)`); `updated` has id, level,
+        score, last_seen, signals, evidence, reasons, recommended_action; `closed` has id,
+        resolved_at, cooldown_until and optionally state (default resolved). Other columns are
+        ignored; timestamps must be time-zone aware.
+
+        Raises:
+            DuplicateWarningError: a second active warning for a subject and type, a warning
+                id or the run id already stored; nothing is written.
+        """
+        write_run(self._engine, run, opened, updated, closed)
+
+    def list_warnings(
+        self,
+        *,
+        states: Sequence[WarningState] | None = None,
+        levels: Sequence[Level] | None = None,
+        risk_types: Sequence[RiskType] | None = None,
+        customer_id: str | None = None,
+        segment: str | None = None,
+        limit: int = 100,
+    ) -> list[WarningRecord]:
+        """Warnings matching every filter given (default: the active ones), newest first."""
+        w = warnings_table.c
+        wanted = [s.value for s in states] if states is not None else list(ACTIVE_STATES)
+        query = sa.select(warnings_table).where(w.state.in_(wanted))
+        if levels is not None:
+            query = query.where(w.level.in_([v.value for v in levels]))
+        if risk_types is not None:
+            query = query.where(w.risk_type.in_([v.value for v in risk_types]))
+        if customer_id is not None:
+            query = query.where(w.customer_id == customer_id)
+        if segment is not None:
+            query = query.where(w.segment == segment)
+        severity = sa.case({"high": 3, "medium": 2, "low": 1}, value=w.level, else_=0)
+        query = query.order_by(w.last_seen.desc(), severity.desc(), w.id).limit(limit)
+        with self._engine.connect() as conn:
+            return [_warning(row) for row in conn.execute(query).mappings()]
+
+    def get_warning(self, id: str) -> WarningRecord:
+        """The warning `id`; WarningNotFoundError if there is none."""
+        with self._engine.connect() as conn:
+            return _get(conn, id)
+
+    def history(self, id: str) -> list[HistoryEntry]:
+        """Every change of warning `id`, oldest first."""
+        h = history_table.c
+        with self._engine.connect() as conn:
+            _get(conn, id)
+            rows = conn.execute(
+                sa.select(history_table).where(h.warning_id == id).order_by(h.at, h.id)
+            ).mappings()
+            return [HistoryEntry(**row) for row in rows]
+
+    def set_state(
+        self, id: str, state: WarningState, *, actor: str, at: datetime, note: str | None = None
+    ) -> WarningRecord:
+        """Move warning `id` to `state` (open → acknowledged → in_progress → closed)."""
+        with self._engine.begin() as conn:
+            current = _get(conn, id, for_update=True)
+            allowed = ALLOWED_TRANSITIONS[current.state]
+            if state not in allowed:
+                raise _transition_error(current, state)
+            values: dict[str, object] = {"state": state.value}
+            if not state.is_active:
+                values["resolved_at"] = at
+            conn.execute(warnings_table.update().where(warnings_table.c.id == id).values(values))
+            _record(conn, id, at, actor, "state", current.state.value, state.value, note)
+            return _get(conn, id)
+
+    def assign(self, id: str, assignee: str, *, actor: str, at: datetime) -> WarningRecord:
+        """Give warning `id` to `assignee` (recorded in its history)."""
+        with self._engine.begin() as conn:
+            current = _get(conn, id, for_update=True)
+            if current.assignee == assignee:
+                return current
+            conn.execute(
+                warnings_table.update().where(warnings_table.c.id == id).values(assignee=assignee)
+            )
+            _record(conn, id, at, actor, "assignee", current.assignee, assignee, None)
+            return _get(conn, id)
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        """The newest `limit` runs, newest first."""
+        query = sa.select(runs_table).order_by(runs_table.c.started_at.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings()
+            return [
+                RunRecord(**{**row, "counts": {str(k): int(v) for k, v in row["counts"].items()}})
+                for row in rows
+            ]
+
+    def _frame(self, names: list[str], where: list[sa.ColumnElement[bool]]) -> pd.DataFrame:
+        with self._engine.connect() as conn:
+            columns = raw_columns(names, conn.dialect.name)
+            query = sa.select(*columns).where(*where).order_by(warnings_table.c.id)
+            return decode_frame(pd.read_sql(query, conn))
+
+
+def open_operational_store(workspace: Workspace, settings_url: str | None) -> OperationalStore:
+    """The store at `settings_url` (crew.toml's store.operational_url), else the workspace's."""
+    return OperationalStore.open(settings_url or workspace.operational_url)
+
+
+def _create_engine(url: str) -> sa.Engine:
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        # The text may hold a password, so it is not repeated.
+        raise OperationalStoreError(
+            "store.operational_url is not a SQLAlchemy URL.",
+            hint="Use e.g. postgresql+psycopg://user@host:5432/db or sqlite:///path/ops.sqlite.",
+        ) from None
+    options: dict[str, object] = {"json_serializer": dump_json}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        options["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = sa.create_engine(parsed, **options)
+    except (ArgumentError, ImportError) as exc:
+        raise OperationalStoreError(
+            f"Cannot use {parsed.render_as_string(hide_password=True)}: {exc}.",
+            hint="Supported: sqlite:///FILE and postgresql+psycopg://USER@HOST:PORT/DB.",
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """Real transactions, foreign keys and write-ahead logging on every SQLite connection."""
+    # pysqlite guesses where transactions begin; SQLAlchemy's BEGIN makes a run truly atomic.
+    # WAL lets the CLI and the API read while a run writes.
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _migrate(engine: sa.Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def _open_error(url: sa.URL, exc: DBAPIError | CommandError) -> OperationalStoreError:
+    where = url.render_as_string(hide_password=True)
+    if isinstance(exc, CommandError):
+        return OperationalStoreError(
+            f"The operational store at {where} has a schema this crew does not know ({exc}).",
+            hint="It was written by a newer crew; upgrade crew, or point at another store.",
+        )
+    reason = " ".join((str(exc.orig) if exc.orig is not None else str(exc)).split())
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    if url.get_backend_name() == "sqlite":
+        hint = "Check that the folder exists and is writable, or set store.operational_url."
+    else:
+        hint = (
+            f"Check that the database server on {url.host or 'localhost'} is running and that "
+            "store.operational_url in crew.toml (or CREW_STORE__OPERATIONAL_URL) is right."
+        )
+    return OperationalStoreError(
+        f"Cannot open the operational store at {where}: {reason}", hint=hint
+    )
+
+
+def _get(conn: sa.Connection, id: str, *, for_update: bool = False) -> WarningRecord:
+    query = sa.select(warnings_table).where(warnings_table.c.id == id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise WarningNotFoundError(f"No warning '{id}'.", hint="'crew alerts list' shows the ids.")
+    return _warning(row)
+
+
+def _warning(row: sa.RowMapping) -> WarningRecord:
+    values = dict(row)
+    return WarningRecord(
+        **{
+            **values,
+            "risk_type": RiskType(values["risk_type"]),
+            "level": Level(values["level"]),
+            "state": WarningState(values["state"]),
+            "score": float(values["score"]),
+        }
+    )
+
+
+def _record(
+    conn: sa.Connection,
+    id: str,
+    at: datetime,
+    actor: str,
+    name: str,
+    old: str | None,
+    new: str | None,
+    note: str | None,
+) -> None:
+    conn.execute(
+        history_table.insert().values(
+            warning_id=id,
+            at=at,
+            actor=actor,
+            field=name,
+            old_value=old,
+            new_value=new,
+            note=note,
+        )
+    )
+
+
+def _transition_error(current: WarningRecord, state: WarningState) -> InvalidTransitionError:
+    allowed = ALLOWED_TRANSITIONS[current.state]
+    if current.state == state:
+        message = f"Warning '{current.id}' is already {state.value}."
+    else:
+        message = (
+            f"Warning '{current.id}' is {current.state.value}; it cannot become {state.value}."
+        )
+    if allowed:
+        hint = f"From {current.state.value} it can become: {', '.join(s.value for s in allowed)}."
+    else:
+        hint = "A closed warning stays closed; a new breach opens a new warning."
+    return InvalidTransitionError(message, hint=hint)
+
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "MIGRATIONS",
+    "HistoryEntry",
+    "OperationalStore",
+    "RunRecord",
+    "WarningRecord",
+    "open_operational_store",
+    "warning_id",
+]
