@@ -13,7 +13,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,spark,deep]'
+	$(BIN)/pip install --quiet -e '.[dev,spark,deep,text]'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install crew with its dev tools, Spark and PyTorch (CPU)

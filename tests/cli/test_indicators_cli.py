@@ -24,7 +24,7 @@ def test_list_shows_the_tree_with_both_languages(cli: CliRunner) -> None:
     assert "Compliance & data" in result.stdout and "法律合规维度" in result.stdout
     assert "rapid_in_out_count_30d" in result.stdout and "review_burst" not in result.stdout
     listed = json.loads(cli.invoke(app, ["indicators", "list", "--json"]).stdout)
-    assert len(listed["indicators"]) == 42
+    assert len(listed["indicators"]) == 48
 
 
 def test_compute_stores_writes_and_feeds_entropy_weights(
@@ -48,7 +48,7 @@ def test_compute_stores_writes_and_feeds_entropy_weights(
     )
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["indicators"] == 42 and summary["customers"] > 300
+    assert summary["indicators"] == 48 and summary["customers"] > 300
     assert pq.read_table(out).num_rows == summary["customers"]
 
     result = cli.invoke(

@@ -149,6 +149,28 @@ INSERT INTO events (event_id, customer_id, ts, kind, actor) VALUES
   ('y1',  'c4', '2025-06-20 12:00:00+00', 'data_access', 'staff_y')
 """
 
+# What `crew text analyze` derived from the texts (only the columns indicators read).
+INTERACTION_TEXT = """
+INSERT INTO interaction_text
+  (interaction_id, customer_id, ts, kind, sentiment, sentiment_label, topics, urgency) VALUES
+  ('t1', 'c1', '2025-06-29 12:00:00+00', 'complaint', -0.8, 'negative',
+   ['cancellation_intent', 'billing_fees'], 0.8),
+  ('t2', 'c1', '2025-06-10 00:00:00+00', 'chat', 0.5, 'positive', [], 0.1),
+  ('t3', 'c1', '2025-05-31 00:00:00+00', 'complaint', -0.4, 'negative',
+   ['privacy_data', 'regulator_threat'], 0.7),
+  ('t4', 'c1', '2025-06-30 00:00:00+00', 'complaint', -1.0, 'negative',
+   ['cancellation_intent'], 0.9),
+  ('t5', 'c1', '2025-05-15 12:00:00+00', 'chat', -0.6, 'negative', ['cancellation_intent'], 0.5),
+  ('t6', 'c1', '2025-04-01 00:00:00+00', 'review', 0.2, 'neutral', ['privacy_data'], 0.2),
+  ('t7', 'c1', '2025-03-31 12:00:00+00', 'dispute', -0.2, 'negative', ['regulator_threat'], 0.75),
+  ('t8', 'c1', '2025-03-02 00:00:00+00', 'ticket', 0.6, 'positive', [], 0.0),
+  ('t9', 'c1', '2025-03-01 12:00:00+00', 'complaint', -1.0, 'negative',
+   ['cancellation_intent'], 1.0),
+  ('u1', 'c3', '2025-06-20 12:00:00+00', 'complaint', -0.3, 'negative', ['privacy_data'], 0.4),
+  ('w1', 'c4', '2025-06-20 12:00:00+00', 'complaint', -0.9, 'negative', ['regulator_threat'], 0.9)
+"""
+C1_TEXT_30D = [-0.8, 0.5, -0.4]  # t1, t2, t3 (on the -30d edge); t4 at as_of is out
+
 MONTH = 2_592_000.0  # seconds in the 30 days a slope is expressed per
 
 
@@ -316,6 +338,39 @@ EXPECTED: dict[str, dict[str, float | None]] = {
         "c2": 0,
         "c3": 0,
     },
+    # ── text intelligence (interaction_text) ──
+    "analysed_text_count_30d": {
+        "c1": 3,  # t1, t2, t3 (on the -30d edge); t4 at as_of
+        "c2": 0,
+        "c3": 1,  # u1
+    },
+    "negative_text_count_30d": {
+        "c1": 2,  # t1, t3; t2 is positive
+        "c2": 0,
+        "c3": 1,
+    },
+    "negative_sentiment_share_30d": {
+        "c1": 2 / 3,
+        "c2": None,  # no analysed text: empty, not 0
+        "c3": 1.0,
+    },
+    "sentiment_avg_30d": {
+        "c1": sum(C1_TEXT_30D) / 3,  # -0.7 / 3
+        "c2": None,
+        "c3": -0.3,
+    },
+    "sentiment_avg_prior_90d": {
+        # [-120d, -30d): t5 -0.6, t6 0.2, t7 -0.2, t8 0.6 (on the -120d edge); t3 on -30d
+        # is out, t9 12 hours before the window
+        "c1": 0.0,
+        "c2": None,
+        "c3": None,
+    },
+    "sentiment_trend": {
+        "c1": sum(C1_TEXT_30D) / 3 - 0.0,
+        "c2": None,
+        "c3": None,  # no baseline texts
+    },
     # ── complaints & service ──
     "complaint_count_30d": {
         "c1": 2,  # i1, i2 (on the -30d edge)
@@ -357,6 +412,16 @@ EXPECTED: dict[str, dict[str, float | None]] = {
         "c2": 0,
         "c3": 0,  # 1 complaint
     },
+    "cancellation_intent_mentions_90d": {
+        "c1": 2,  # t1, t5 (any kind); t4 at as_of, t9 older than 90 days
+        "c2": 0,
+        "c3": 0,
+    },
+    "urgent_contact_count_30d": {
+        "c1": 2,  # t1 0.8, t3 0.7 (the threshold counts); t4 at as_of
+        "c2": 0,
+        "c3": 0,  # u1 0.4
+    },
     # ── compliance & data ──
     "data_access_count_30d": {
         "c1": 3,  # e1, e2, e3 (on -30d); e4 customer, e5 system, e6 no actor, e7 at as_of
@@ -395,6 +460,16 @@ EXPECTED: dict[str, dict[str, float | None]] = {
     },
     "regulator_complaint_count": {
         "c1": 1,  # i14; i15 older than a year
+        "c2": 0,
+        "c3": 0,
+    },
+    "privacy_topic_complaints_90d": {
+        "c1": 1,  # t3 (a complaint); t6 mentions privacy but is a review
+        "c2": 0,
+        "c3": 1,  # u1
+    },
+    "regulator_threat_mentions_90d": {
+        "c1": 1,  # t3; t7 (03-31 12:00) is before the -90d edge
         "c2": 0,
         "c3": 0,
     },
@@ -496,7 +571,7 @@ def _everything(catalog: Catalog) -> Catalog:
 def store() -> Iterator[duckdb.DuckDBPyConnection]:
     conn = connect_duckdb(":memory:")
     create_schema(conn)
-    for sql in (CUSTOMERS, TRANSACTIONS, INTERACTIONS, EVENTS):
+    for sql in (CUSTOMERS, TRANSACTIONS, INTERACTIONS, EVENTS, INTERACTION_TEXT):
         conn.execute(sql)
     yield conn
     conn.close()
@@ -509,7 +584,7 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="module")
 def values(store: duckdb.DuckDBPyConnection, catalog: Catalog) -> dict[str, dict[str, Any]]:
-    """indicator id -> customer id -> value, for all 56 indicators."""
+    """indicator id -> customer id -> value, for all 66 indicators."""
     table = run_duckdb(store, compile_indicators(_everything(catalog), AS_OF)).to_pydict()
     ids = table.pop("customer_id")
     return {name: dict(zip(ids, column, strict=True)) for name, column in table.items()}
@@ -517,7 +592,7 @@ def values(store: duckdb.DuckDBPyConnection, catalog: Catalog) -> dict[str, dict
 
 def test_expected_table_covers_every_indicator(catalog: Catalog) -> None:
     assert set(EXPECTED) == {i.id for i in catalog.indicators}
-    assert len(EXPECTED) == 56
+    assert len(EXPECTED) == 66
     for per_customer in EXPECTED.values():
         assert {"c1", "c2"} <= set(per_customer)
 
@@ -527,10 +602,10 @@ def test_output_columns_are_the_catalog_outputs(
 ) -> None:
     table = run_duckdb(store, compile_indicators(catalog, AS_OF))
     outputs = [i.id for i in catalog.indicators if i.output]
-    assert len(outputs) == 42
+    assert len(outputs) == 48
     assert table.column_names[0] == "customer_id"
     assert set(table.column_names[1:]) == set(outputs)
-    assert len(table.column_names) == 43
+    assert len(table.column_names) == 49
 
 
 def test_population_is_customers_signed_up_before_as_of(

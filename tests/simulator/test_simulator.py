@@ -99,7 +99,7 @@ _CSV_TYPES = "types={'id_number': 'VARCHAR'}"
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, files: dict[str, Path], reader: str) -> None:
-    for table in Table:
+    for table in CANONICAL:
         options = f", {_CSV_TYPES}" if reader == "read_csv" and table == Table.CUSTOMERS else ""
         rel = con.sql(f"SELECT * FROM {reader}('{files[table.value]}'{options})")
         spec = CANONICAL[table]
@@ -198,7 +198,7 @@ def test_episode_onset_precedes_outcome(db: duckdb.DuckDBPyConnection) -> None:
 
 def test_canonical_tables_do_not_leak_episodes(parquet_run: SimulationSummary) -> None:
     con = duckdb.connect()
-    for table in Table:
+    for table in CANONICAL:
         path = parquet_run.files[table.value]
         rel = con.sql(f"SELECT * FROM read_parquet('{path}')")
         assert not any("episode" in c for c in rel.columns)

@@ -13,6 +13,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -69,13 +70,14 @@ def print_error(error: CrewError, *, as_json: bool = False) -> None:
         if problems:
             body |= {"problems": problems, "total": total}
         emit_json({"error": body})
-    console.print(f"[bold red]error:[/] {error.message}", soft_wrap=True)
+    # Messages are plain text: "pip install 'crew[text]'" must not be read as markup.
+    console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=True)
     for line in problems:
         console.print(f"  {line}", soft_wrap=True, markup=False)
     if total > len(problems):
         console.print(f"  ... and {total - len(problems)} more", soft_wrap=True)
     if error.hint:
-        console.print(f"[yellow]hint:[/] {error.hint}", soft_wrap=True)
+        console.print(f"[yellow]hint:[/] {escape(error.hint)}", soft_wrap=True)
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:

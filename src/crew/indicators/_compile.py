@@ -15,7 +15,7 @@ are what they were at `as_of` (a later resolution is hidden; `status` is derived
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlglot
 from sqlglot import exp
@@ -28,7 +28,8 @@ from crew.indicators.catalog import (
     IndicatorDef,
     parse_snippet,
 )
-from crew.store.schema import CANONICAL
+from crew.store.duckdb import as_of_literal
+from crew.store.schema import TABLES
 from crew.types import Industry, Table
 
 MONTH_SECONDS = 2_592_000.0
@@ -43,18 +44,6 @@ class CompiledQuery:
     dialect: str
     columns: tuple[str, ...]
     tables: tuple[Table, ...]
-
-
-def as_of_literal(as_of: datetime) -> str:
-    """The instant as a DuckDB TIMESTAMPTZ literal (UTC).
-
-    >>> as_of_literal(datetime(2025, 6, 30, tzinfo=UTC))
-    "CAST('2025-06-30 00:00:00+00:00' AS TIMESTAMPTZ)"
-    """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
-    text = as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f").removesuffix(".000000")
-    return f"CAST('{text}+00:00' AS TIMESTAMPTZ)"
 
 
 def compile_indicators(
@@ -150,7 +139,7 @@ def _lookback(catalog: Catalog, table: Table) -> int:
 
 
 def _table_sql(table: Table, lookback: int, at: str) -> str:
-    cols = [c.name for c in CANONICAL[table].columns]
+    cols = [c.name for c in TABLES[table].columns]
     if table == Table.INTERACTIONS:
         # Point in time: a resolution after as_of had not happened yet, and `status` holds
         # today's value, so the status at as_of is derived from the resolution time.

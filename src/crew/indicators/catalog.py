@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlglot import exp
 
 from crew.errors import CatalogError
-from crew.store.schema import CANONICAL
+from crew.store.schema import TABLES
 from crew.types import Industry, Table
 
 WORKSPACE_CATALOG = Path("catalog") / "indicators.yaml"
@@ -411,7 +411,7 @@ def check_catalog(catalog: Catalog, origin: dict[str, str] | None = None) -> Non
     origin = origin or {}
     ids = {i.id for i in catalog.indicators}
     for name, src in catalog.sources.items():
-        allowed = set(CANONICAL[src.table].names) | {"as_of"}
+        allowed = set(TABLES[src.table].names) | {"as_of"}
         for sql in (src.where, *src.columns.values()):
             if sql is not None:
                 _check_snippet(sql, allowed, f"source '{name}'", "catalog")
@@ -437,7 +437,7 @@ def check_catalog(catalog: Catalog, origin: dict[str, str] | None = None) -> Non
                     f"source ({', '.join(catalog.sources)}).",
                 )
             table = catalog.source_table(ind.source)
-            allowed = set(CANONICAL[table].names) | {"as_of"}
+            allowed = set(TABLES[table].names) | {"as_of"}
             if ind.source in catalog.sources:
                 allowed |= set(catalog.sources[ind.source].columns)
             for sql in (ind.column, ind.where):

@@ -183,6 +183,8 @@ class SourceSpec(BaseModel):
             raise ValueError("'label' is only for shape: snapshot")
         if self.shape == "transaction_log" and self.table not in (None, Table.TRANSACTIONS):
             raise ValueError("a transaction log fills the transactions table")
+        if self.table == Table.INTERACTION_TEXT:
+            raise ValueError("interaction_text is derived by 'crew text analyze', not imported")
         return self
 
     def column_spec(self, canonical: str) -> ColumnSpec | None:

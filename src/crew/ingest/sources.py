@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from crew.errors import MappingError, SourceError
 from crew.ingest._sql import ident, literal
 from crew.ingest.mapping import SourceSpec
+from crew.store.schema import CANONICAL
 from crew.types import Table
 
 FILE_SUFFIXES = {
@@ -101,7 +102,7 @@ def _table_by_shape(spec: SourceSpec) -> Table | None:
 
 def _table_from_name(name: str, path: Path | None) -> Table:
     stem = name.lower().rsplit(".", 1)[-1]
-    for table in Table:
+    for table in CANONICAL:
         if stem == table.value or stem.startswith(table.value + "_"):
             return table
     where = str(path) if path is not None else name

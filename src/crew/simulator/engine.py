@@ -200,7 +200,9 @@ def _interactions(
     c = cols["c"][o]
     lang = cols["lang"][o]
     chinese = np.where(lang < 0, pop.chinese[c], lang == 1)
-    text = run.texts.render(cols["topic"][o], chinese, cols["variant"][o])
+    text = run.texts.render(
+        cols["topic"][o], chinese, cols["variant"][o], c + cols["t"][o].astype(np.int64) * 7919
+    )
     suffix = _names(ix.FAKE_SUFFIXES, cols["suffix"][o])
     text = pc.binary_join_element_wise(text, suffix, "")
 

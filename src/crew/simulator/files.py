@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 
 from crew.simulator.config import FileFormat
 from crew.store.schema import CANONICAL, TableSpec
-from crew.types import Table
 
 _ARROW = {
     "VARCHAR": pa.string(),
@@ -43,6 +42,7 @@ EPISODES_SCHEMA = pa.schema(
 def arrow_schema(spec: TableSpec) -> pa.Schema:
     """Arrow schema of a canonical table, columns in canonical order.
 
+    >>> from crew.types import Table
     >>> arrow_schema(CANONICAL[Table.OUTCOMES]).names
     ['customer_id', 'kind', 'ts', 'value']
     """
@@ -51,7 +51,7 @@ def arrow_schema(spec: TableSpec) -> pa.Schema:
 
 def output_schemas() -> dict[str, pa.Schema]:
     """Schema of every output file, by file stem, in writing order."""
-    schemas = {t.value: arrow_schema(CANONICAL[t]) for t in Table}
+    schemas = {t.value: arrow_schema(spec) for t, spec in CANONICAL.items()}
     schemas["episodes"] = EPISODES_SCHEMA
     return schemas
 

@@ -146,6 +146,36 @@ CANONICAL: dict[Table, TableSpec] = {
     t.name: t for t in (CUSTOMERS, TRANSACTIONS, INTERACTIONS, EVENTS, OUTCOMES)
 }
 
+# Derived tables are written by CREW itself, never imported; indicators may read them like
+# canonical tables (their `ts` is copied from the source row, so `ts < as_of` applies).
+INTERACTION_TEXT = TableSpec(
+    Table.INTERACTION_TEXT,
+    (
+        Column("interaction_id", "VARCHAR", "Interaction the text belongs to.", required=True),
+        Column("customer_id", "VARCHAR", "Customer identifier (copied).", required=True),
+        Column("ts", "TIMESTAMPTZ", "When the interaction happened (copied).", required=True),
+        Column("kind", "VARCHAR", "Kind of contact (copied).", required=True),
+        Column("lang", "VARCHAR", "Language of the text: en or zh."),
+        Column("sentiment", "DOUBLE", "Sentiment -1 (negative) to 1 (positive).", minimum=-1),
+        Column("sentiment_label", "VARCHAR", "negative, neutral or positive."),
+        Column("topic", "VARCHAR", "Main complaint topic (crew/text/topics.yaml), or other."),
+        Column("topic_score", "DOUBLE", "Confidence of the main topic, 0 to 1."),
+        Column("topics", "VARCHAR[]", "Every topic the text mentions, main topic first."),
+        Column("urgency", "DOUBLE", "Urgency 0 (none) to 1 (act now).", minimum=0, maximum=1),
+        Column("urgency_level", "VARCHAR", "low (< 0.4), medium (< 0.7) or high."),
+        Column("key_phrases", "VARCHAR[]", "Up to five key phrases, personal data redacted."),
+        Column("text_hash", "VARCHAR", "SHA-256 of the text: unchanged texts are not redone."),
+        Column("analyzer", "VARCHAR", "Analyzer version and taxonomy digest."),
+        Column("analyzed_at", "TIMESTAMPTZ", "When the text was analysed."),
+    ),
+    key=("interaction_id",),
+    description="Derived by 'crew text analyze': language, sentiment, topics, urgency, phrases.",
+)
+
+DERIVED: dict[Table, TableSpec] = {INTERACTION_TEXT.name: INTERACTION_TEXT}
+TABLES: dict[Table, TableSpec] = {**CANONICAL, **DERIVED}
+"""Every table indicators may read: the canonical ones and the derived ones."""
+
 # Bookkeeping tables: attributes of customers (long form), PII flags, import log.
 _SUPPORT_DDL = (
     """CREATE TABLE IF NOT EXISTS customer_attributes (
@@ -243,12 +273,26 @@ def table_ddl(spec: TableSpec) -> str:
     return f"CREATE TABLE IF NOT EXISTS {spec.name.value} (\n{body}\n)"
 
 
+def derived_ddl(spec: TableSpec) -> str:
+    """`CREATE TABLE` statement of a derived table (a real primary key, no import id).
+
+    >>> print(derived_ddl(INTERACTION_TEXT).splitlines()[-2].strip())
+    PRIMARY KEY (interaction_id)
+    """
+    lines = [f"    {c.name} {c.sql_type}{' NOT NULL' if c.required else ''}," for c in spec.columns]
+    lines.append(f"    PRIMARY KEY ({', '.join(spec.key)})")
+    body = "\n".join(lines)
+    return f"CREATE TABLE IF NOT EXISTS {spec.name.value} (\n{body}\n)"
+
+
 def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every table of the workspace that does not exist yet, in one transaction."""
     conn.execute("BEGIN TRANSACTION")
     try:
         for spec in CANONICAL.values():
             conn.execute(table_ddl(spec))
+        for spec in DERIVED.values():
+            conn.execute(derived_ddl(spec))
         for ddl in _SUPPORT_DDL:
             conn.execute(ddl)
         for spec in CANONICAL.values():
@@ -298,15 +342,19 @@ def register_attribute(
 __all__ = [
     "CANONICAL",
     "CUSTOMERS",
+    "DERIVED",
     "EVENTS",
     "IMPORT_ID",
     "INTERACTIONS",
+    "INTERACTION_TEXT",
     "OUTCOMES",
     "SCHEMA_VERSION",
+    "TABLES",
     "TRANSACTIONS",
     "Column",
     "TableSpec",
     "create_schema",
+    "derived_ddl",
     "register_attribute",
     "schema_version",
     "table_ddl",
