@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from crew.cli.alerts import alerts_app
 from crew.cli.importing import import_command
 from crew.cli.indicators import indicators_app
 from crew.cli.models import (
@@ -15,7 +16,9 @@ from crew.cli.models import (
     score_command,
     train_command,
 )
+from crew.cli.run import run_command
 from crew.cli.simulating import simulate_command
+from crew.cli.text import text_app
 from crew.cli.weights import weights_app
 from crew.cli.workspace import init_command, status_command
 
@@ -51,11 +54,14 @@ app.command("simulate")(simulate_command)
 app.command("status")(status_command)
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(weights_app, name="weights")
+app.add_typer(text_app, name="text")
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("score")(score_command)
 app.command("explain")(explain_command)
 app.command("models")(models_command)
+app.command("run")(run_command)
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

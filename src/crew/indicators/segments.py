@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pyarrow as pa
 
-from crew.indicators._compile import as_of_literal
+from crew.store.duckdb import as_of_literal
 
 SERIES_COLUMNS = (
     "day",

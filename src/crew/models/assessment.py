@@ -36,13 +36,21 @@ def assess(
     as_of: datetime,
     *,
     rule: CombineRule | None = None,
+    features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The assessment of every customer at `as_of` (index customer_id)."""
+    """The assessment of every customer at `as_of` (index customer_id).
+
+    `features` (indicators and attributes at `as_of`) saves computing them again when the
+    caller already has them; they are not modified.
+    """
     rule = rule or CombineRule()
     profile = None if bundle.profile == "all" else Industry(bundle.profile)
-    features = (
-        customer_attributes(conn) if bundle.snapshot else features_at(conn, catalog, as_of, profile)
-    )
+    if features is not None:
+        features = features.copy()
+    elif bundle.snapshot:
+        features = customer_attributes(conn)
+    else:
+        features = features_at(conn, catalog, as_of, profile)
     for column in bundle.churn.features:
         if column not in features.columns:
             features[column] = np.nan

@@ -8,7 +8,7 @@ from enum import StrEnum
 import duckdb
 import pandas as pd
 
-from crew.indicators._compile import as_of_literal
+from crew.store.duckdb import as_of_literal
 
 
 class ChurnDefinition(StrEnum):

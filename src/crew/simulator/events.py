@@ -217,7 +217,8 @@ def attributes(cols: Columns, seed: int, index: IntArray) -> pa.Array:
                 text = pc.binary_join_element_wise(head, dev, mid, value, '"}', "")
             else:
                 text = pc.binary_join_element_wise(head, value, '"}', "")
-        parts.append(text)
+        # Large inputs may come back chunked from the compute kernels.
+        parts.append(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
         rows.append(r)
     if not parts:
         return pa.array([], pa.string())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -46,4 +47,16 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     conn.execute("COMMIT")
 
 
-__all__ = ["connect_duckdb", "transaction"]
+def as_of_literal(as_of: datetime) -> str:
+    """The instant as a DuckDB TIMESTAMPTZ literal (UTC).
+
+    >>> as_of_literal(datetime(2025, 6, 30, tzinfo=UTC))
+    "CAST('2025-06-30 00:00:00+00:00' AS TIMESTAMPTZ)"
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    text = as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f").removesuffix(".000000")
+    return f"CAST('{text}+00:00' AS TIMESTAMPTZ)"
+
+
+__all__ = ["as_of_literal", "connect_duckdb", "transaction"]

@@ -1,0 +1,346 @@
+"""The batch pipeline, the one module that knows the stage order.
+
+indicators → models → signals → thresholds → warnings, at one instant `as_of`, reading only
+data before it; `replay` runs it at a series of instants exactly as a scheduler would have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from crew.alerts.actions import recommended_action
+from crew.alerts.lifecycle import Changes, plan_changes
+from crew.errors import StaleDataError
+from crew.grading.levels import Graded, grade
+from crew.grading.reasons import signal_reason
+from crew.grading.thresholds import ThresholdRule, check_signals, load_thresholds
+from crew.indicators.catalog import Catalog, load_catalog
+from crew.indicators.compute import profile_name
+from crew.indicators.segments import segment_daily_series
+from crew.models.assessment import assess
+from crew.models.combining import load_combine_rule
+from crew.models.dataset import customer_attributes, features_at
+from crew.models.registry import ModelBundle
+from crew.signals.changepoint import SegmentShift, segment_shifts
+from crew.signals.detect import SignalScores, detect_signals
+from crew.signals.specs import SignalSpec, load_signals
+from crew.store.indicators import load_indicator_values
+from crew.store.operational import OperationalStore, RunRecord, warning_id
+from crew.store.scores import save_scores
+from crew.store.series import weekly_series
+from crew.types import Industry, Level, RiskType
+
+SERIES_WEEKS = 26
+SEGMENT_HISTORY_DAYS = 182
+SHIFT_LEVELS = ((3.0, Level.LOW), (4.5, Level.MEDIUM), (6.0, Level.HIGH))
+"""A segment shift's |z| (in baseline standard deviations) from which it earns each level."""
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """Everything a run reads besides the data: catalog, signals, rules, model."""
+
+    catalog: Catalog
+    specs: list[SignalSpec]
+    rules: dict[str, ThresholdRule]
+    bundle: ModelBundle | None
+    profile: Industry | None
+    fingerprint: str
+    model_version: int = 0
+
+    @classmethod
+    def load(
+        cls,
+        root: Path,
+        profile: Industry | None,
+        bundle: ModelBundle | None,
+        *,
+        model_version: int = 0,
+        thresholds_path: Path | None = None,
+    ) -> RunSetup:
+        """Catalog, signals and thresholds of the workspace at `root` for `profile`."""
+        catalog = load_catalog(root)
+        specs = [s for s in load_signals(root) if s.applies_to(profile)]
+        rules = load_thresholds(root, profile, path=thresholds_path)
+        check_signals(
+            rules, [s.name for s in load_signals(root)], str(thresholds_path or "thresholds")
+        )
+        text = json.dumps(
+            {
+                "catalog": catalog.sha256,
+                "signals": [s.model_dump(mode="json") for s in specs],
+                "rules": {k: v.model_dump(mode="json") for k, v in sorted(rules.items())},
+            },
+            sort_keys=True,
+        )
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return cls(catalog, specs, rules, bundle, profile, fingerprint, model_version)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run did."""
+
+    run_id: str
+    as_of: datetime
+    customers: int
+    counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    shifts: list[SegmentShift] = field(default_factory=list)
+
+
+def run_at(
+    conn: duckdb.DuckDBPyConnection,
+    store: OperationalStore,
+    setup: RunSetup,
+    as_of: datetime,
+    *,
+    every_days: float = 7.0,
+    dry_run: bool = False,
+    root: Path | None = None,
+) -> RunResult:
+    """Run the pipeline at `as_of`; its warnings go to `store` (a scratch one for dry runs)."""
+    started = datetime.now(tz=as_of.tzinfo)
+    clock = _Clock()
+    features = _features(conn, setup, as_of)
+    clock.lap("indicators")
+    probability, value = None, None
+    if setup.bundle is not None:
+        rule = load_combine_rule(root, setup.profile)
+        scores = assess(conn, setup.catalog, setup.bundle, as_of, rule=rule, features=features)
+        probability, value = scores["churn_probability"], scores["clv"]
+        if not dry_run:
+            save_scores(conn, scores, as_of, setup.model_version)
+    clock.lap("models")
+    series = weekly_series(conn, as_of, SERIES_WEEKS)
+    signals = detect_signals(setup.specs, features, series, setup.catalog, probability=probability)
+    clock.lap("signals")
+    active = store.active_warnings()
+    graded = grade(signals, setup.rules, active, value=value, days=every_days)
+    history = segment_daily_series(conn, as_of - timedelta(days=SEGMENT_HISTORY_DAYS), as_of)
+    shifts = segment_shifts(history, as_of)
+    clock.lap("thresholds")
+    run_id = f"run-{as_of:%Y%m%dT%H%M}-{setup.fingerprint[:6]}"
+    graded = _without_lost(conn, graded, as_of)
+    warnings = _warning_rows(graded, signals, setup, features, shifts, active, as_of)
+    cooldowns = {
+        r.value: max((rule.cooldown_days for n, rule in setup.rules.items()
+                if n in signals.specs and signals.specs[n].risk_type == r), default=28)
+        for r in {s.risk_type for s in setup.specs}
+    }  # fmt: skip
+    changes = plan_changes(
+        warnings,
+        active,
+        store.cooling_down(as_of),
+        as_of=as_of,
+        run_id=run_id,
+        make_id=warning_id,
+        cooldown_days=cooldowns,
+    )
+    counts = _counts(changes, graded, len(features))
+    record = RunRecord(
+        run_id=run_id,
+        as_of=as_of,
+        started_at=started,
+        finished_at=datetime.now(tz=as_of.tzinfo),
+        dry_run=dry_run,
+        config_fingerprint=setup.fingerprint,
+        counts=counts,
+    )
+    store.apply_run(record, changes.opened, changes.updated, changes.closed)
+    clock.lap("warnings")
+    return RunResult(run_id, as_of, len(features), counts, clock.laps, shifts)
+
+
+def replay(
+    conn: duckdb.DuckDBPyConnection,
+    store: OperationalStore,
+    setup: RunSetup,
+    instants: list[datetime],
+    *,
+    dry_run: bool = False,
+    root: Path | None = None,
+    on_run: Callable[[RunResult], None] | None = None,
+) -> list[RunResult]:
+    """Run at each instant in order, as a scheduler would have, each seeing only its past."""
+    results = []
+    every = (instants[1] - instants[0]).total_seconds() / 86400 if len(instants) > 1 else 7.0
+    for as_of in instants:
+        result = run_at(conn, store, setup, as_of, every_days=every, dry_run=dry_run, root=root)
+        results.append(result)
+        if on_run is not None:
+            on_run(result)
+    return results
+
+
+def schedule(start: datetime, end: datetime, every: timedelta) -> list[datetime]:
+    """Instants from `start` to `end` inclusive, `every` apart.
+
+    >>> from datetime import UTC
+    >>> [d.day for d in schedule(datetime(2025, 1, 1, tzinfo=UTC),
+    ...                          datetime(2025, 1, 20, tzinfo=UTC), timedelta(days=7))]
+    [1, 8, 15]
+    """
+    out: list[datetime] = []
+    at = start
+    while at <= end:
+        out.append(at)
+        at += every
+    return out
+
+
+def _features(conn: duckdb.DuckDBPyConnection, setup: RunSetup, as_of: datetime) -> pd.DataFrame:
+    """Stored indicators of (as_of, profile) when computed already, else computed now."""
+    try:
+        outputs = [i.id for i in setup.catalog.indicators if i.output]
+        stored = load_indicator_values(conn, as_of, profile_name(setup.profile), outputs)
+    except StaleDataError:
+        return features_at(conn, setup.catalog, as_of, setup.profile)
+    values: pd.DataFrame = stored.to_pandas().set_index("customer_id")
+    return values.join(customer_attributes(conn))
+
+
+def _without_lost(conn: duckdb.DuckDBPyConnection, graded: Graded, as_of: datetime) -> Graded:
+    """No churn warning for a customer who has already left: that is a fact, not a warning."""
+    lost = conn.execute(
+        "SELECT DISTINCT customer_id FROM outcomes WHERE kind = 'churn' AND ts < ?", [as_of]
+    ).fetchall()
+    gone = {row[0] for row in lost}
+    rows = graded.rows
+    keep = ~(rows["customer_id"].isin(gone) & (rows["risk_type"] == RiskType.CHURN.value))
+    return Graded(rows[keep].reset_index(drop=True), graded.limits)
+
+
+def _warning_rows(
+    graded: Graded,
+    signals: SignalScores,
+    setup: RunSetup,
+    features: pd.DataFrame,
+    shifts: list[SegmentShift],
+    active: pd.DataFrame,
+    as_of: datetime,
+) -> pd.DataFrame:
+    rows = graded.rows.copy()
+    rows["segment"] = None
+    evidence, reasons = [], []
+    for customer, names, lead in zip(
+        rows["customer_id"], rows["signals"], rows["leading_signal"], strict=True
+    ):
+        shown = {n: signals.evidence_for(n, customer) for n in names}
+        evidence.append(shown)
+        ordered = [lead, *[n for n in names if n != lead]]
+        reasons.append(
+            [
+                signal_reason(signals.specs[n], _score(signals, customer, n), shown.get(n, {}))
+                for n in ordered
+            ]
+        )
+    rows["evidence"] = pd.Series(evidence, index=rows.index, dtype=object)
+    rows["reasons"] = pd.Series(reasons, index=rows.index, dtype=object)
+    rows["recommended_action"] = [
+        recommended_action(RiskType(r), Level(lv))
+        for r, lv in zip(rows["risk_type"], rows["level"], strict=True)
+    ]
+    rows["parent_id"] = None
+    segment_rows = _segment_rows(shifts, active, as_of)
+    if segment_rows.empty:
+        return rows
+    if "segment" in features.columns:
+        _group_under_segments(rows, segment_rows, features)
+    return pd.concat([rows, segment_rows.drop(columns=["warning_id"])], ignore_index=True)
+
+
+def _score(signals: SignalScores, customer: str, name: str) -> float:
+    value = signals.scores.at[customer, name]
+    return float(value) if isinstance(value, int | float | np.floating) else float("nan")
+
+
+def _segment_rows(
+    shifts: list[SegmentShift], active: pd.DataFrame, as_of: datetime
+) -> pd.DataFrame:
+    """One external-shock warning per shifted segment (the strongest of its metrics)."""
+    best: dict[str, SegmentShift] = {}
+    for shift in shifts:
+        if shift.segment not in best or abs(shift.z) > abs(best[shift.segment].z):
+            best[shift.segment] = shift
+    records = []
+    for segment, shift in best.items():
+        level = next((lv for z, lv in reversed(SHIFT_LEVELS) if abs(shift.z) >= z), None)
+        if level is None:
+            continue
+        ours = active[
+            (active["segment"] == segment) & (active["risk_type"] == RiskType.EXTERNAL_SHOCK.value)
+        ] if len(active) else active  # fmt: skip
+        first_seen = as_of if ours.empty else ours["first_seen"].iloc[0]
+        en = (
+            f"Segment {segment}: {shift.metric} moved {shift.relative_change:+.0%} "
+            f"since {shift.onset} ({abs(shift.z):.1f} sd)"
+        )
+        zh = f"客群{segment}：{shift.metric}自{shift.onset}起变化{shift.relative_change:+.0%}"
+        records.append(
+            {
+                "customer_id": None,
+                "segment": segment,
+                "risk_type": RiskType.EXTERNAL_SHOCK.value,
+                "level": level.value,
+                "score": abs(float(shift.z)),
+                "leading_signal": "segment_shift",
+                "signals": ["segment_shift"],
+                "cooldown_days": 28,
+                "evidence": shift.evidence(),
+                "reasons": [{"signal": "segment_shift", "score": abs(float(shift.z)),
+                             "en": en + ".", "zh": zh + "。"}],
+                "recommended_action": recommended_action(RiskType.EXTERNAL_SHOCK, level),
+                "parent_id": None,
+                "warning_id": warning_id(RiskType.EXTERNAL_SHOCK.value, None, segment, first_seen),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(records)
+
+
+def _group_under_segments(
+    rows: pd.DataFrame, segment_rows: pd.DataFrame, features: pd.DataFrame
+) -> None:
+    """Churn warnings of customers in a shocked segment point at the segment's warning."""
+    parent = dict(zip(segment_rows["segment"], segment_rows["warning_id"], strict=True))
+    segment_of = features["segment"].reindex(rows["customer_id"]).to_numpy()
+    grouped = [
+        parent.get(s) if r == RiskType.CHURN.value else None
+        for s, r in zip(segment_of, rows["risk_type"], strict=True)
+    ]
+    rows["parent_id"] = grouped
+
+
+def _counts(changes: Changes, graded: Graded, customers: int) -> dict[str, int]:
+    counts = dict(changes.counts)
+    counts["customers"] = customers
+    opened = changes.opened
+    for level in ("low", "medium", "high"):
+        counts[f"opened_{level}"] = int((opened["level"] == level).sum()) if len(opened) else 0
+    if len(opened) and "parent_id" in opened.columns:
+        counts["grouped_under_segment"] = int(opened["parent_id"].notna().sum())
+    return counts
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
+
+
+__all__ = ["RunResult", "RunSetup", "replay", "run_at", "schedule"]
