@@ -40,7 +40,7 @@ test-fast: $(STAMP) ## Unit tests only, for the edit loop
 bench: $(STAMP) ## Benchmarks, printed as ratios against baselines measured in the same run
 	$(BIN)/python bench/run.py
 
-demo: $(STAMP) ## Simulate demo data, import it, compute indicators, train, score the riskiest
+demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay warnings, list them
 	rm -rf $(DEMO_DIR)
 	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
 		--workspace $(DEMO_DIR) --import
@@ -48,6 +48,8 @@ demo: $(STAMP) ## Simulate demo data, import it, compute indicators, train, scor
 	$(BIN)/crew --workspace $(DEMO_DIR) indicators compute --as-of 2025-07-01
 	$(BIN)/crew --workspace $(DEMO_DIR) train --as-of 2025-07-01 --horizon 90d
 	$(BIN)/crew --workspace $(DEMO_DIR) score --as-of 2025-07-01 --top 10
+	$(BIN)/crew --workspace $(DEMO_DIR) run --from 2025-04-06 --to 2025-06-29 --every 7d
+	$(BIN)/crew --workspace $(DEMO_DIR) alerts list --level high --limit 10
 
 clean: ## Remove the virtual environment, caches and the demo workspace
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -112,19 +112,10 @@ def run_at(
     """Run the pipeline at `as_of`; its warnings go to `store` (a scratch one for dry runs)."""
     started = datetime.now(tz=as_of.tzinfo)
     clock = _Clock()
-    features = _features(conn, setup, as_of)
-    clock.lap("indicators")
-    probability, value = None, None
-    if setup.bundle is not None:
-        rule = load_combine_rule(root, setup.profile)
-        scores = assess(conn, setup.catalog, setup.bundle, as_of, rule=rule, features=features)
-        probability, value = scores["churn_probability"], scores["clv"]
-        if not dry_run:
-            save_scores(conn, scores, as_of, setup.model_version)
-    clock.lap("models")
-    series = weekly_series(conn, as_of, SERIES_WEEKS)
-    signals = detect_signals(setup.specs, features, series, setup.catalog, probability=probability)
-    clock.lap("signals")
+    scored = score_signals(conn, setup, as_of, root=root, clock=clock)
+    features, signals, value = scored.features, scored.signals, scored.value
+    if scored.assessment is not None and not dry_run:
+        save_scores(conn, scored.assessment, as_of, setup.model_version)
     active = store.active_warnings()
     graded = grade(signals, setup.rules, active, value=value, days=every_days)
     history = segment_daily_series(conn, as_of - timedelta(days=SEGMENT_HISTORY_DAYS), as_of)
@@ -160,6 +151,40 @@ def run_at(
     store.apply_run(record, changes.opened, changes.updated, changes.closed)
     clock.lap("warnings")
     return RunResult(run_id, as_of, len(features), counts, clock.laps, shifts)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Everything measured about the customers at one instant, before any decision."""
+
+    features: pd.DataFrame
+    signals: SignalScores
+    assessment: pd.DataFrame | None  # the churn model's assessment, when a model is set up
+    value: pd.Series | None  # customer value (CLV) for value-aware thresholds
+
+
+def score_signals(
+    conn: duckdb.DuckDBPyConnection,
+    setup: RunSetup,
+    as_of: datetime,
+    *,
+    root: Path | None = None,
+    clock: _Clock | None = None,
+) -> Scored:
+    """Indicators, model scores and every signal's score at `as_of` (data before it only)."""
+    clock = clock or _Clock()
+    features = _features(conn, setup, as_of)
+    clock.lap("indicators")
+    probability, value, scores = None, None, None
+    if setup.bundle is not None:
+        rule = load_combine_rule(root, setup.profile)
+        scores = assess(conn, setup.catalog, setup.bundle, as_of, rule=rule, features=features)
+        probability, value = scores["churn_probability"], scores["clv"]
+    clock.lap("models")
+    series = weekly_series(conn, as_of, SERIES_WEEKS)
+    signals = detect_signals(setup.specs, features, series, setup.catalog, probability=probability)
+    clock.lap("signals")
+    return Scored(features, signals, scores, value)
 
 
 def replay(
@@ -343,4 +368,4 @@ class _Clock:
         self._last = now
 
 
-__all__ = ["RunResult", "RunSetup", "replay", "run_at", "schedule"]
+__all__ = ["RunResult", "RunSetup", "Scored", "replay", "run_at", "schedule", "score_signals"]

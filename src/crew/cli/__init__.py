@@ -19,6 +19,7 @@ from crew.cli.models import (
 from crew.cli.run import run_command
 from crew.cli.simulating import simulate_command
 from crew.cli.text import text_app
+from crew.cli.thresholds import thresholds_app
 from crew.cli.weights import weights_app
 from crew.cli.workspace import init_command, status_command
 
@@ -61,6 +62,7 @@ app.command("score")(score_command)
 app.command("explain")(explain_command)
 app.command("models")(models_command)
 app.command("run")(run_command)
+app.add_typer(thresholds_app, name="thresholds")
 app.add_typer(alerts_app, name="alerts")
 
 

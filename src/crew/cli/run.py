@@ -10,7 +10,14 @@ import pandas as pd
 import typer
 from rich.table import Table as RichTable
 
-from crew.cli._output import emit_json, out, progress_bar, reports_errors, workspace_option
+from crew.cli._output import (
+    console,
+    emit_json,
+    out,
+    progress_bar,
+    reports_errors,
+    workspace_option,
+)
 from crew.cli._output import workspace_root as root_of
 from crew.cli.indicators import utc
 from crew.cli.models import _days_option
@@ -70,7 +77,7 @@ def run_command(
     --from/--to --every as a scheduler would have; each run reads only data before it."""
     instants = _instants(as_of, start, end, every)
     workspace = open_workspace(root_of(ctx, workspace_dir))
-    setup = _setup(workspace, profile, config)
+    setup = setup_for(workspace, profile, config)
     store = (
         OperationalStore.in_memory()
         if dry_run
@@ -127,7 +134,7 @@ def _instants(
     return schedule(utc(start), utc(end), step)
 
 
-def _setup(workspace: Workspace, profile: Industry | None, config: Path | None) -> RunSetup:
+def setup_for(workspace: Workspace, profile: Industry | None, config: Path | None) -> RunSetup:
     with workspace.connect() as conn:
         has_model = bool(model_records(conn))
     bundle, version = None, 0
@@ -138,8 +145,10 @@ def _setup(workspace: Workspace, profile: Industry | None, config: Path | None) 
         if profile is None and bundle.profile != "all":
             profile = Industry(bundle.profile)
     else:
-        out.print("[yellow]No churn model registered: the model signal is skipped "
-                  "('crew train' adds it).[/]")  # fmt: skip
+        console.print(
+            "[yellow]No churn model registered: the model signal is skipped "
+            "('crew train' adds it).[/]"
+        )
     return RunSetup.load(
         workspace.root, profile, bundle, model_version=version, thresholds_path=config
     )
@@ -217,4 +226,4 @@ def _check_json(check: EpisodeCheck) -> dict[str, object]:
     }  # fmt: skip
 
 
-__all__ = ["print_episode_check", "run_command"]
+__all__ = ["print_episode_check", "run_command", "setup_for"]

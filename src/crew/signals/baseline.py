@@ -183,7 +183,8 @@ def step_drop(
     e = np.ones_like(x) if exposure is None else np.asarray(exposure, dtype=np.float64)
     e = np.where(observed, np.maximum(e, 1e-6), 0.0)
     seen = e.sum(axis=1)
-    dispersion = _dispersion(x, observed, min_recent)
+    # Measured on the older weeks only: a fade in progress must not pass for a bursty habit.
+    dispersion = _dispersion(x, observed, min(max_recent, n_weeks - 4))
     tail = np.cumsum(x[:, ::-1], axis=1)  # tail[:, k-1] = events in the last k weeks
     tail_e = np.cumsum(e[:, ::-1], axis=1)  # expected-busyness of the last k weeks
     total = tail[:, -1]

@@ -80,8 +80,8 @@ def detect_signals(
             case Detector.ISOLATION:
                 score, shown = _isolation_signal(features, catalog, seed)
         if spec.evidence:
-            extra = features.reindex(columns=list(spec.evidence))
-            shown = shown.join(extra, rsuffix="_indicator")
+            extra = features.reindex(columns=[e for e in spec.evidence if e not in shown.columns])
+            shown = shown.join(extra)
         scores[spec.name] = score
         evidence[spec.name] = shown
     frame = pd.DataFrame(scores, index=index)

@@ -1,0 +1,160 @@
+"""`crew run` end to end on a simulated workspace: warnings, replay, dry run, point in time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crew.cli import app
+from crew.store import Workspace, open_workspace
+from crew.store.operational import OperationalStore
+
+pytestmark = pytest.mark.slow
+
+
+def _copy(workspace: Workspace, target: Path) -> Path:
+    shutil.copytree(workspace.root, target)
+    return target
+
+
+def _run(cli: CliRunner, root: Path, *args: str) -> dict[str, object]:
+    result = cli.invoke(app, ["--workspace", str(root), "run", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    payload: dict[str, object] = json.loads(result.stdout)
+    return payload
+
+
+def _warnings(root: Path) -> list[tuple[str, str, float]]:
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        frame = store.warnings_frame()
+    return sorted(
+        (str(i), str(lv), round(float(s), 9))
+        for i, lv, s in zip(frame["id"], frame["level"], frame["score"], strict=True)
+    )
+
+
+def test_run_stores_warnings_with_reasons(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    root = _copy(sim_workspace, tmp_path / "ws")
+    payload = _run(cli, root, "--as-of", "2024-10-01")
+    runs = payload["runs"]
+    assert isinstance(runs, list) and len(runs) == 1
+    counts = runs[0]["counts"]
+    assert counts["customers"] > 300
+    assert counts["opened"] == payload["open_warnings"] > 0
+    listed = cli.invoke(app, ["--workspace", str(root), "alerts", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    warnings = json.loads(listed.stdout)["warnings"]
+    first = warnings[0]
+    assert first["reasons"], "every warning says why"
+    assert {"en", "zh", "signal"} <= set(first["reasons"][0])
+    assert first["recommended_action"]
+    assert first["signals"][0] in first["evidence"]
+
+
+def test_replay_keeps_one_active_warning_per_customer_and_type(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    root = _copy(sim_workspace, tmp_path / "ws")
+    payload = _run(cli, root, "--from", "2024-08-01", "--to", "2024-10-31", "--every", "14d")
+    runs = payload["runs"]
+    assert isinstance(runs, list)
+    assert [r["as_of"][:10] for r in runs] == [
+        "2024-08-01", "2024-08-15", "2024-08-29", "2024-09-12", "2024-09-26", "2024-10-10",
+        "2024-10-24",
+    ]  # fmt: skip
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        active = store.active_warnings()
+        assert len(store.runs(limit=100)) == len(runs)
+    keys = list(zip(active["customer_id"], active["segment"], active["risk_type"], strict=True))
+    assert len(keys) == len(set(keys))
+    # Later runs update or resolve what earlier runs opened: not everything is new each time.
+    later = runs[1:]
+    assert sum(r["counts"]["updated"] + r["counts"]["resolved"] for r in later) > 0
+
+
+def test_dry_run_keeps_nothing(sim_workspace: Workspace, tmp_path: Path, cli: CliRunner) -> None:
+    root = _copy(sim_workspace, tmp_path / "ws")
+    _run(cli, root, "--as-of", "2024-09-01")
+    before = _warnings(root)
+    payload = _run(cli, root, "--as-of", "2024-10-01", "--dry-run")
+    assert payload["dry_run"] is True
+    assert _warnings(root) == before
+
+
+def test_a_run_reads_nothing_at_or_after_as_of(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    clean = _copy(sim_workspace, tmp_path / "clean")
+    noisy = _copy(sim_workspace, tmp_path / "noisy")
+    as_of = datetime(2024, 10, 1, tzinfo=UTC)
+    with open_workspace(noisy).connect() as conn:
+        # Wild rows from as_of on: huge purchases, complaint storms, logins, exposures.
+        conn.execute(
+            "INSERT INTO transactions (txn_id, customer_id, ts, amount, type) "
+            "SELECT 'future-' || customer_id || '-' || i, customer_id, "
+            "? + INTERVAL (i) HOUR, 99999, 'purchase' FROM customers, range(0, 40) r(i)",
+            [as_of],
+        )
+        conn.execute(
+            "INSERT INTO interactions (interaction_id, customer_id, ts, kind, nps) "
+            "SELECT 'future-' || customer_id || '-' || i, customer_id, ? + INTERVAL (i) DAY, "
+            "'complaint', 0 FROM customers, range(0, 10) r(i)",
+            [as_of],
+        )
+        conn.execute(
+            "INSERT INTO events (event_id, customer_id, ts, kind) "
+            "SELECT 'future-' || customer_id, customer_id, ?, 'data_exposure' FROM customers",
+            [as_of],
+        )
+        conn.execute(
+            "INSERT INTO outcomes (customer_id, kind, ts) SELECT customer_id, 'churn', ? "
+            "FROM customers",
+            [as_of],
+        )
+    _run(cli, clean, "--as-of", "2024-10-01")
+    _run(cli, noisy, "--as-of", "2024-10-01")
+    assert _warnings(clean) == _warnings(noisy)
+    assert _warnings(clean)
+
+
+def test_run_needs_an_instant(sim_workspace: Workspace, cli: CliRunner) -> None:
+    result = cli.invoke(app, ["--workspace", str(sim_workspace.root), "run"])
+    assert result.exit_code == 1
+    assert "Say when to run: --as-of DATE, or --from D1 --to D2" in result.stderr
+    result = cli.invoke(
+        app,
+        ["--workspace", str(sim_workspace.root), "run", "--from", "2024-09-01", "--to",
+         "2024-08-01"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "--to (2024-08-01) is before --from (2024-09-01)" in result.stderr
+
+
+def test_a_bad_thresholds_file_is_named(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    bad = tmp_path / "new.yaml"
+    bad.write_text("rules:\n  - {signal: activity_drop, low_at: 5, high_at: 2}\n")
+    result = cli.invoke(
+        app,
+        ["--workspace", str(sim_workspace.root), "run", "--as-of", "2024-10-01", "--dry-run",
+         "--config", str(bad)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"{bad}: rules.0: limits must rise from low to high" in result.stderr
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("rules:\n  - {signal: activity_dorp, low_at: 5}\n")
+    result = cli.invoke(
+        app,
+        ["--workspace", str(sim_workspace.root), "run", "--as-of", "2024-10-01", "--dry-run",
+         "--config", str(unknown)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "unknown signal 'activity_dorp'" in result.stderr
