@@ -23,6 +23,7 @@ from crew.cli.indicators import utc
 from crew.cli.models import _days_option
 from crew.errors import CrewError
 from crew.evaluation.episodes import EpisodeCheck, check_episodes
+from crew.evaluation.outcomes import LOOKBACK_DAYS, OutcomeFigures, check_outcomes
 from crew.indicators.catalog import load_catalog
 from crew.models.registry import check_compatible, load_bundle
 from crew.pipeline import RunResult, RunSetup, replay, schedule
@@ -91,6 +92,7 @@ def run_command(
             on_run=lambda _: bar.update(task, advance=1),
         )  # fmt: skip
         check = _episode_check(workspace, store, conn, instants) if len(instants) > 1 else None
+        foreseen = _outcome_check(store, conn, instants) if len(instants) > 1 else []
         open_now = len(store.active_warnings())
     if as_json:
         emit_json(
@@ -104,12 +106,19 @@ def run_command(
                 "dry_run": dry_run,
                 "model": setup.model_version or None,
                 "episodes": None if check is None else _check_json(check),
+                "outcomes": [
+                    {"kind": f.kind, "outcomes": f.outcomes, "warned": f.warned,
+                     "missed": f.missed, "median_lead_days": f.median_lead_days}
+                    for f in foreseen
+                ],
             }
         )  # fmt: skip
         return
     _print_runs(results, dry_run, setup)
     tail = " (dry run: nothing kept)" if dry_run else ". 'crew alerts list' shows them."
     out.print(f"Open warnings now: [bold]{open_now}[/]{tail}")
+    if foreseen:
+        _print_outcomes(foreseen)
     if check is not None:
         print_episode_check(check)
 
@@ -172,6 +181,29 @@ def _episode_check(
         warnings, episodes, outcomes, start=instants[0], end=instants[-1],
         customers=int(customers[0]),
     )  # fmt: skip
+
+
+def _outcome_check(
+    store: OperationalStore, conn: duckdb.DuckDBPyConnection, instants: list[datetime]
+) -> list[OutcomeFigures]:
+    outcomes = conn.sql("SELECT customer_id, kind, ts FROM outcomes").df()
+    if outcomes.empty:
+        return []
+    # Outcomes up to a horizon after the last run are still ones it could have foreseen.
+    end = instants[-1] + timedelta(days=LOOKBACK_DAYS)
+    return check_outcomes(store.warnings_frame(), outcomes, start=instants[0], end=end)
+
+
+def _print_outcomes(figures: list[OutcomeFigures]) -> None:
+    table = RichTable(title="Outcomes foreseen (a matching warning up to 90 days before)")
+    for column in ("outcome", "outcomes", "warned", "missed", "median lead (days)"):
+        table.add_column(column, justify="left" if column == "outcome" else "right")
+    for f in figures:
+        table.add_row(
+            f.kind, str(f.outcomes), str(f.warned), str(f.missed),
+            "" if f.median_lead_days is None else f"{f.median_lead_days:.0f}",
+        )  # fmt: skip
+    out.print(table)
 
 
 def _print_runs(results: list[RunResult], dry_run: bool, setup: RunSetup) -> None:
