@@ -11,10 +11,19 @@ Indicators: every built-in indicator for every customer (`compute_indicators`, e
 against one hand-written DuckDB query for the same numbers and against pandas; see
 bench/indicators.py.
 
+Text: interaction texts analysed per second (batch, one at a time, two processes); see
+bench/text.py.
+
+Pipeline: `crew run` at one instant for every customer once indicators are stored, per stage,
+against the 180 s target for 1,000,000 customers and as a ratio over the indicator computation
+measured in the same run; see bench/pipeline.py.
+
 Sizes: CREW_BENCH_ROWS (default 10,000,000), CREW_BENCH_SIM_CUSTOMERS (default 100,000),
 CREW_BENCH_IND_CUSTOMERS (default 1,000,000), CREW_BENCH_IND_TXNS_PER_CUSTOMER (default 50),
 CREW_BENCH_PANDAS_CUSTOMERS (default 100,000); also CREW_BENCH_IND_INTERACTIONS_PER_CUSTOMER
-(default 21) and CREW_BENCH_IND_EVENTS_PER_CUSTOMER (default 100).
+(default 21), CREW_BENCH_IND_EVENTS_PER_CUSTOMER (default 100), CREW_BENCH_TEXTS
+(default 20,000) and CREW_BENCH_RUN_CUSTOMERS (default 1,000,000; rows per customer as for
+the indicators, so that both share one cached workspace).
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ from crew.simulator import SimulationConfig, simulate
 from crew.store import init_workspace
 from crew.types import Industry
 from indicators import main as bench_indicators
+from pipeline import main as bench_pipeline
+from text import main as bench_text
 
 CACHE = Path(__file__).parent / ".data"
 
@@ -156,6 +167,8 @@ def main() -> None:
     bench_import(rows)
     bench_simulator(customers)
     bench_indicators()
+    bench_text()
+    bench_pipeline()
 
 
 if __name__ == "__main__":

@@ -101,7 +101,11 @@ def _series_signal(
         score = np.where(fit.fitted, fit.z, np.nan)
         shown = pd.DataFrame(
             {
-                "weekly_counts": [list(map(int, row)) for row in counts],
+                # Lists only where a surge was judged: a million small lists cost seconds.
+                "weekly_counts": [
+                    list(map(int, row)) if ok else None
+                    for row, ok in zip(counts, fit.fitted, strict=True)
+                ],
                 "growth_per_week": np.round(fit.growth_per_week, 3),
                 "events": fit.total,
             },

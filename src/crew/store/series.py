@@ -70,15 +70,16 @@ def weekly_series(conn: duckdb.DuckDBPyConnection, as_of: datetime, weeks: int) 
                    count(*) AS activity
             FROM events WHERE kind = 'login' AND ts >= {start} AND ts < {at}
             GROUP BY ALL)
-    SELECT ids.i, u.w, u.purchases, u.spend, u.complaints, u.activity
+    SELECT ids.i, u.w, sum(u.purchases) AS purchases, sum(u.spend) AS spend,
+           sum(u.complaints) AS complaints, sum(u.activity) AS activity
     FROM (SELECT * FROM txn UNION ALL SELECT * FROM ixn UNION ALL SELECT * FROM evt) u
-    JOIN ids USING (customer_id)
+    JOIN ids USING (customer_id) GROUP BY ALL
     """
     cells = conn.sql(sql).fetchnumpy()
     row = np.asarray(cells["i"], dtype=np.int64)
     col = np.asarray(cells["w"], dtype=np.int64)
-    for k, name in enumerate(SERIES):
-        np.add.at(values[k], (row, col), np.asarray(cells[name], dtype=np.float32))
+    for k, name in enumerate(SERIES):  # one row per (customer, week): plain assignment
+        values[k][row, col] = np.asarray(cells[name], dtype=np.float32)
     signup = conn.sql(
         f"SELECT CAST(floor((epoch({at}) - epoch(CAST(signup_date AS TIMESTAMPTZ))) / 604800) "
         "AS DOUBLE) AS age FROM customers ORDER BY customer_id"
