@@ -9,8 +9,9 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crew.errors import ConfigError
@@ -117,6 +118,30 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         ) from None
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_yaml_rules(text: str, where: str, model: type[ModelT], *, hint: str) -> ModelT:
+    """A rules file (YAML) as `model`; ConfigError naming the file and the field otherwise.
+
+    >>> try:
+    ...     parse_yaml_rules("port: 0", "api.yaml", ApiSettings, hint="")
+    ... except ConfigError as exc:
+    ...     print(exc)
+    api.yaml: port: Input should be greater than or equal to 1.
+    """
+    try:
+        return model.model_validate(yaml.safe_load(text) or {})
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({exc}).", hint=hint) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{where}: {loc}: {first['msg'].removeprefix('Value error, ')}.", hint=hint
+        ) from None
+
+
 def _overlay_env(raw: dict[str, object], env: Mapping[str, str]) -> None:
     """Apply `CREW_API__PORT=9000`-style variables on top of the file's values."""
     for name, value in env.items():
@@ -167,4 +192,5 @@ __all__ = [
     "SparkSettings",
     "StoreSettings",
     "load_config",
+    "parse_yaml_rules",
 ]

@@ -13,9 +13,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Self
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crew.config import parse_yaml_rules
 from crew.errors import ConfigError
 from crew.types import Industry, Level
 
@@ -129,17 +129,12 @@ def _applies(rule: ThresholdRule, profile: Industry | None) -> bool:
 
 
 def _parse(text: str, where: str) -> ThresholdsFile:
-    try:
-        return ThresholdsFile.model_validate(yaml.safe_load(text) or {})
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML ({exc}).") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"{where}: {loc}: {first['msg'].removeprefix('Value error, ')}.",
-            hint="docs/signals.md ('Thresholds') lists the fields of a rule.",
-        ) from None
+    return parse_yaml_rules(
+        text,
+        where,
+        ThresholdsFile,
+        hint="docs/signals.md ('Thresholds') lists the fields of a rule.",
+    )
 
 
 __all__ = [

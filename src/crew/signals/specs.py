@@ -12,10 +12,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Self
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crew.errors import ConfigError
+from crew.config import parse_yaml_rules
 from crew.indicators.catalog import Label
 from crew.store.series import SERIES
 from crew.types import Industry, RiskType
@@ -142,17 +141,9 @@ def load_signals(workspace_root: Path | None = None) -> list[SignalSpec]:
 
 
 def _parse(text: str, where: str) -> SignalsFile:
-    try:
-        return SignalsFile.model_validate(yaml.safe_load(text) or {})
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML ({exc}).") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"{where}: {loc}: {first['msg'].removeprefix('Value error, ')}.",
-            hint="docs/signals.md lists the fields of a signal.",
-        ) from None
+    return parse_yaml_rules(
+        text, where, SignalsFile, hint="docs/signals.md lists the fields of a signal."
+    )
 
 
 __all__ = ["SIGNALS_FILE", "Detector", "SignalSpec", "Statistic", "load_signals"]
