@@ -38,9 +38,12 @@ from crew.store.indicators import load_indicator_values
 from crew.store.operational import OperationalStore, RunRecord, warning_id
 from crew.store.scores import save_scores
 from crew.store.series import weekly_series
+from crew.text import extra_installed, find_review_rings, load_reviews, redactor_from_store
 from crew.types import Industry, Level, RiskType
 
 SERIES_WEEKS = 26
+RING_DAYS = 30
+"""Days of reviews searched for rings of near-identical reviews."""
 SEGMENT_HISTORY_DAYS = 182
 SHIFT_LEVELS = ((3.0, Level.LOW), (4.5, Level.MEDIUM), (6.0, Level.HIGH))
 """A segment shift's |z| (in baseline standard deviations) from which it earns each level."""
@@ -124,6 +127,7 @@ def run_at(
     run_id = f"run-{as_of:%Y%m%dT%H%M}-{setup.fingerprint[:6]}"
     graded = _without_lost(conn, graded, as_of)
     warnings = _warning_rows(graded, signals, setup, features, shifts, active, as_of)
+    warnings = _with_review_rings(conn, warnings, setup, as_of)
     cooldowns = {
         r.value: max((rule.cooldown_days for n, rule in setup.rules.items()
                 if n in signals.specs and signals.specs[n].risk_type == r), default=28)
@@ -233,6 +237,49 @@ def _features(conn: duckdb.DuckDBPyConnection, setup: RunSetup, as_of: datetime)
         return features_at(conn, setup.catalog, as_of, setup.profile)
     values: pd.DataFrame = stored.to_pandas().set_index("customer_id")
     return values.join(customer_attributes(conn))
+
+
+def _with_review_rings(
+    conn: duckdb.DuckDBPyConnection, warnings: pd.DataFrame, setup: RunSetup, as_of: datetime
+) -> pd.DataFrame:
+    """One fake-review warning per account of a ring of near-identical reviews (刷单)."""
+    if setup.profile not in (None, Industry.ECOMMERCE, Industry.GENERIC) or not extra_installed():
+        return warnings
+    rings = find_review_rings(
+        load_reviews(conn, as_of, RING_DAYS), redactor=redactor_from_store(conn)
+    )
+    rows = []
+    for ring in rings:
+        level = Level.HIGH if ring.score >= 0.8 else Level.MEDIUM
+        evidence = {
+            "accounts": list(ring.accounts), "reviews": list(ring.review_ids),
+            "first_ts": ring.first_ts.isoformat(), "last_ts": ring.last_ts.isoformat(),
+            "mean_rating": ring.mean_rating, "extreme_share": round(ring.extreme_share, 3),
+            "young_share": round(ring.young_share, 3), "sample": ring.sample,
+        }  # fmt: skip
+        sentence = ring.reason()
+        for account in ring.accounts:
+            rows.append(
+                {
+                    "customer_id": account, "segment": None,
+                    "risk_type": RiskType.FAKE_REVIEW.value, "level": level.value,
+                    "score": float(ring.score), "leading_signal": "review_ring",
+                    "signals": ["review_ring"], "cooldown_days": 90,
+                    "evidence": {"review_ring": evidence},
+                    "reasons": [{"signal": "review_ring", "score": round(float(ring.score), 4),
+                                 "en": sentence, "zh": sentence}],
+                    "recommended_action": recommended_action(RiskType.FAKE_REVIEW, level),
+                    "parent_id": None,
+                }
+            )  # fmt: skip
+    if not rows:
+        return warnings
+    ring_rows = pd.DataFrame(rows).drop_duplicates(["customer_id"])
+    # An account's own review_burst warning gives way to the ring's, which says more.
+    mine = warnings["customer_id"].isin(ring_rows["customer_id"]) & (
+        warnings["risk_type"] == RiskType.FAKE_REVIEW.value
+    )
+    return pd.concat([warnings[~mine], ring_rows], ignore_index=True)
 
 
 def _without_lost(conn: duckdb.DuckDBPyConnection, graded: Graded, as_of: datetime) -> Graded:

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from crew.cli import app
 from crew.store import Workspace, open_workspace
 from crew.store.operational import OperationalStore
+from crew.types import RiskType
 
 pytestmark = pytest.mark.slow
 
@@ -158,3 +159,30 @@ def test_a_bad_thresholds_file_is_named(
     )  # fmt: skip
     assert result.exit_code == 2
     assert "unknown signal 'activity_dorp'" in result.stderr
+
+
+def test_a_review_ring_raises_one_warning_per_account_with_the_ring_as_evidence(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    root = _copy(sim_workspace, tmp_path / "ws")
+    with open_workspace(root).connect() as conn:
+        conn.execute(
+            "INSERT INTO customers (customer_id, segment, signup_date) "
+            "SELECT 'RING' || i, 'new', DATE '2024-09-20' FROM range(0, 5) r(i)"
+        )
+        conn.execute(
+            "INSERT INTO interactions (interaction_id, customer_id, ts, kind, rating, text) "
+            "SELECT 'rv' || i, 'RING' || i, TIMESTAMPTZ '2024-09-28 10:00:00+00' "
+            "+ INTERVAL (i * 7) HOUR, 'review', 5, "
+            "'Amazing product!!! Best seller ever, fast delivery, five stars, buy now ' || i "
+            "FROM range(0, 5) r(i)"
+        )
+    _run(cli, root, "--as-of", "2024-10-01")
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        rings = store.list_warnings(risk_types=[RiskType.FAKE_REVIEW], limit=50)
+    ring = [w for w in rings if w.customer_id and w.customer_id.startswith("RING")]
+    assert sorted(w.customer_id or "" for w in ring) == [f"RING{i}" for i in range(5)]
+    evidence = ring[0].evidence["review_ring"]
+    assert isinstance(evidence, dict)
+    assert sorted(evidence["accounts"]) == [f"RING{i}" for i in range(5)]
+    assert "5 accounts posted near-identical" in str(ring[0].reasons[0]["en"])

@@ -5,6 +5,7 @@ The analysers need the `text` extra (`pip install 'crew[text]'`); redaction, evi
 sentences and the taxonomy do not. Nothing is downloaded at run time.
 """
 
+from crew.text._extra import extra_installed
 from crew.text.analyze import (
     AnalyzeReport,
     TextAnalysis,
@@ -40,6 +41,7 @@ __all__ = [
     "default_analyzer",
     "detect_language",
     "evidence_sentence",
+    "extra_installed",
     "find_review_rings",
     "is_valid_id_number",
     "load_reviews",
