@@ -38,11 +38,29 @@ from crew.store.indicators import load_indicator_values
 from crew.store.operational import OperationalStore, RunRecord, warning_id
 from crew.store.scores import save_scores
 from crew.store.series import weekly_series
-from crew.text import extra_installed, find_review_rings, load_reviews, redactor_from_store
+from crew.text import (
+    evidence_sentence,
+    extra_installed,
+    find_review_rings,
+    load_reviews,
+    redactor_from_store,
+)
 from crew.types import Industry, Level, RiskType
 
 SERIES_WEEKS = 26
 RING_DAYS = 30
+"""Days of reviews searched for rings of near-identical reviews."""
+TEXT_DAYS = 30
+"""Days of analysed texts quoted as evidence."""
+TEXT_TOPICS: dict[str, tuple[str, ...]] = {
+    RiskType.CHURN.value: ("cancellation_intent",),
+    RiskType.SATISFACTION_DECLINE.value: ("cancellation_intent", "service_quality"),
+    RiskType.COMPLAINT_SURGE.value: ("regulator_threat", "cancellation_intent"),
+    RiskType.TRUST_BREAKDOWN.value: ("regulator_threat",),
+    RiskType.DATA_LEAKAGE.value: ("privacy_data",),
+    RiskType.FRAUD.value: ("fraud_security",),
+}
+"""Topics whose mentions are quoted in the reasons of each risk type."""
 """Days of reviews searched for rings of near-identical reviews."""
 SEGMENT_HISTORY_DAYS = 182
 SHIFT_LEVELS = ((3.0, Level.LOW), (4.5, Level.MEDIUM), (6.0, Level.HIGH))
@@ -128,6 +146,7 @@ def run_at(
     graded = _without_lost(conn, graded, as_of)
     warnings = _warning_rows(graded, signals, setup, features, shifts, active, as_of)
     warnings = _with_review_rings(conn, warnings, setup, as_of)
+    warnings = _with_text_reasons(conn, warnings, as_of)
     cooldowns = {
         r.value: max((rule.cooldown_days for n, rule in setup.rules.items()
                 if n in signals.specs and signals.specs[n].risk_type == r), default=28)
@@ -280,6 +299,50 @@ def _with_review_rings(
         warnings["risk_type"] == RiskType.FAKE_REVIEW.value
     )
     return pd.concat([warnings[~mine], ring_rows], ignore_index=True)
+
+
+def _with_text_reasons(
+    conn: duckdb.DuckDBPyConnection, warnings: pd.DataFrame, as_of: datetime
+) -> pd.DataFrame:
+    """Quote what the customer wrote: '3 contacts in 30 days mention cancelling: “…”'.
+
+    Reads `interaction_text` (filled by `crew text analyze`); without it, nothing is added.
+    """
+    wanted = warnings[warnings["customer_id"].notna() & warnings["risk_type"].isin(TEXT_TOPICS)]
+    if wanted.empty:
+        return warnings
+    ids = pd.DataFrame({"customer_id": wanted["customer_id"].unique()})
+    conn.register("_crew_warned", ids)
+    try:
+        found = conn.execute(
+            "SELECT t.customer_id, topic, count(*) AS n, arg_max(i.text, t.ts) AS text "
+            "FROM (SELECT *, unnest(topics) AS topic FROM interaction_text "
+            "      WHERE ts < ? AND ts >= ?) t "
+            "JOIN _crew_warned USING (customer_id) JOIN interactions i USING (interaction_id) "
+            "GROUP BY ALL",
+            [as_of, as_of - timedelta(days=TEXT_DAYS)],
+        ).df()
+    finally:
+        conn.unregister("_crew_warned")
+    if found.empty:
+        return warnings
+    redactor = redactor_from_store(conn)
+    said = {(c, t): (int(n), str(x)) for c, t, n, x in found.itertuples(index=False)}
+    column: list[list[dict[str, object]]] = [list(r) for r in warnings["reasons"]]
+    rows = warnings.index.get_indexer(wanted.index)
+    for row, customer, risk in zip(rows, wanted["customer_id"], wanted["risk_type"], strict=True):
+        for topic in TEXT_TOPICS[risk]:
+            if (customer, topic) in said:
+                n, text = said[(customer, topic)]
+                sentence = evidence_sentence(
+                    topic, n, TEXT_DAYS, kind=None, text=text, redactor=redactor
+                )
+                column[row].append(
+                    {"signal": f"text:{topic}", "score": float(n), "en": sentence, "zh": sentence}
+                )
+    out = warnings.copy()
+    out["reasons"] = pd.Series(column, index=warnings.index, dtype=object)
+    return out
 
 
 def _without_lost(conn: duckdb.DuckDBPyConnection, graded: Graded, as_of: datetime) -> Graded:

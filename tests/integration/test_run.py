@@ -186,3 +186,35 @@ def test_a_review_ring_raises_one_warning_per_account_with_the_ring_as_evidence(
     assert isinstance(evidence, dict)
     assert sorted(evidence["accounts"]) == [f"RING{i}" for i in range(5)]
     assert "5 accounts posted near-identical" in str(ring[0].reasons[0]["en"])
+
+
+def test_reasons_quote_what_the_customer_wrote_with_personal_data_redacted(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    root = _copy(sim_workspace, tmp_path / "ws")
+    with open_workspace(root).connect() as conn:
+        ((customer,),) = conn.execute(
+            "SELECT customer_id FROM customers ORDER BY customer_id LIMIT 1"
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO events (event_id, customer_id, ts, kind) "
+            "VALUES ('exposed-1', ?, TIMESTAMPTZ '2024-09-25 08:00:00+00', 'data_exposure')",
+            [customer],
+        )
+        conn.execute(
+            "INSERT INTO interactions (interaction_id, customer_id, ts, kind, severity, text) "
+            "VALUES ('leak-1', ?, TIMESTAMPTZ '2024-09-26 09:00:00+00', 'complaint', 4, "
+            "'Someone leaked my personal data: my phone 13812345678 is being sold online')",
+            [customer],
+        )
+    analysed = cli.invoke(app, ["--workspace", str(root), "text", "analyze", "--json"])
+    assert analysed.exit_code == 0, analysed.output
+    _run(cli, root, "--as-of", "2024-10-01")
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        leak = store.list_warnings(customer_id=customer, risk_types=[RiskType.DATA_LEAKAGE])
+    assert leak, "the exposure raises a data-leakage warning"
+    quoted = [r for r in leak[0].reasons if str(r["signal"]) == "text:privacy_data"]
+    assert quoted, leak[0].reasons
+    sentence = str(quoted[0]["en"])
+    assert "personal data" in sentence and "涉及个人信息" in sentence
+    assert "13812345678" not in sentence and "[PHONE]" in sentence
