@@ -208,9 +208,9 @@ def _print_outcomes(figures: list[OutcomeFigures]) -> None:
 
 def _print_runs(results: list[RunResult], dry_run: bool, setup: RunSetup) -> None:
     table = RichTable(title="Runs" + (" (dry run)" if dry_run else ""))
-    for column in ("as of", "opened", "high", "medium", "low", "escalated", "resolved",
-                   "held (cooldown)", "seconds"):  # fmt: skip
-        table.add_column(column, justify="left" if column == "as of" else "right")
+    table.add_column("as of", no_wrap=True, min_width=10)
+    for column in ("opened", "high", "med", "low", "escal.", "resolved", "cooling", "sec"):
+        table.add_column(column, justify="right")
     for r in results:
         c = r.counts
         table.add_row(
