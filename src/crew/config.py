@@ -50,6 +50,78 @@ class ApiSettings(BaseModel):
 
     host: str = Field(default="127.0.0.1", description="Interface the API binds to.")
     port: int = Field(default=8642, ge=1, le=65535, description="TCP port of the API.")
+    rate_limit_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        description="Requests per second each API token may make on average (token bucket).",
+    )
+    rate_limit_burst: int = Field(
+        default=100,
+        ge=1,
+        description="Requests an API token may make at once before the rate limit applies.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body accepted, in bytes; larger ones get 413.",
+    )
+
+
+class StreamSettings(BaseModel):
+    """The event bus behind `POST /v1/events` and `crew worker`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis Streams URL such as redis://127.0.0.1:6379/0; empty means an "
+        "in-process queue inside 'crew serve' (no 'crew worker' needed).",
+    )
+    key_prefix: str = Field(
+        default="crew",
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Prefix of every Redis key CREW uses (streams, leases, dedup marks).",
+    )
+    partitions: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Streams the events are spread over by customer id; one customer's events "
+        "stay in one stream, in order. Do not change it while events are pending.",
+    )
+    max_len: int = Field(
+        default=100_000,
+        ge=1,
+        description="Unprocessed events a partition may hold; beyond it ingest answers 429.",
+    )
+    claim_idle_ms: int = Field(
+        default=30_000,
+        ge=1,
+        description="Milliseconds an event may stay unacknowledged before another worker "
+        "takes it over (a dead worker's events).",
+    )
+    lease_ms: int = Field(
+        default=10_000,
+        ge=100,
+        description="Milliseconds a worker owns a partition without renewing it; a worker "
+        "that stops renewing is taken to be dead.",
+    )
+    batch: int = Field(
+        default=500, ge=1, description="Events a worker reads from a partition at once."
+    )
+    block_ms: int = Field(
+        default=1_000, ge=1, description="Milliseconds a worker waits for new events per read."
+    )
+    dedup_ttl_s: int = Field(
+        default=86_400,
+        ge=1,
+        description="Seconds an event id is remembered as processed (redeliveries within it "
+        "are skipped).",
+    )
+    retry_after_s: int = Field(
+        default=2, ge=1, description="Seconds a publisher is told to wait when the stream is full."
+    )
+    group: str = Field(default="crew-workers", description="Redis consumer group of the workers.")
 
 
 class SparkSettings(BaseModel):
@@ -89,6 +161,9 @@ class Settings(BaseModel):
     api: ApiSettings = Field(default_factory=ApiSettings, description="Web API and dashboard.")
     spark: SparkSettings = Field(
         default_factory=SparkSettings, description="Apache Spark engine for indicators."
+    )
+    stream: StreamSettings = Field(
+        default_factory=StreamSettings, description="Event bus of the real-time monitor."
     )
 
 
@@ -191,6 +266,7 @@ __all__ = [
     "Settings",
     "SparkSettings",
     "StoreSettings",
+    "StreamSettings",
     "load_config",
     "parse_yaml_rules",
 ]

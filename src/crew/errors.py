@@ -158,23 +158,96 @@ class TaxonomyError(ConfigError):
     code = "taxonomy_error"
 
 
+class CustomerNotFoundError(CrewError):
+    """No customer has the given id."""
+
+    code = "customer_not_found"
+
+
+class InvalidTokenError(CrewError):
+    """A request without an API token, or with one that is unknown or revoked."""
+
+    code = "invalid_token"
+
+
+class MissingScopeError(CrewError):
+    """An API token whose scope does not allow the request."""
+
+    code = "missing_scope"
+
+
+class TokenNotFoundError(CrewError):
+    """No active API token has the given name."""
+
+    code = "token_not_found"
+
+
+class DuplicateTokenError(CrewError):
+    """An active API token already has the given name."""
+
+    code = "duplicate_token"
+
+
+class RateLimitedError(CrewError):
+    """An API token sent more requests than its rate limit allows; retry after a pause."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class PayloadTooLargeError(CrewError):
+    """A request body above the configured size limit."""
+
+    code = "payload_too_large"
+
+
+class EventBusError(CrewError):
+    """The event bus (Redis) cannot be reached or refused a command."""
+
+    exit_code = 9
+    code = "event_bus_error"
+
+
+class BackpressureError(CrewError):
+    """The event stream holds more unprocessed events than allowed; nothing was published."""
+
+    exit_code = 9
+    code = "backpressure"
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
 __all__ = [
+    "BackpressureError",
     "CatalogError",
     "ConfigError",
     "CrewError",
+    "CustomerNotFoundError",
+    "DuplicateTokenError",
     "DuplicateWarningError",
     "EngineError",
+    "EventBusError",
     "IncompatibleModelError",
     "InconsistentJudgementsError",
     "InsufficientDataError",
+    "InvalidTokenError",
     "InvalidTransitionError",
     "MappingError",
     "MissingExtraError",
+    "MissingScopeError",
     "ModelNotTrainedError",
     "OperationalStoreError",
+    "PayloadTooLargeError",
+    "RateLimitedError",
     "SourceError",
     "StaleDataError",
     "TaxonomyError",
+    "TokenNotFoundError",
     "UnknownIndicatorError",
     "ValidationFailed",
     "WarningNotFoundError",

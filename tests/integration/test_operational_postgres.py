@@ -77,8 +77,14 @@ def test_the_schema_is_made_in_the_search_path_schema(schema_url: tuple[str, str
             "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
             [schema, "uq_warnings_active_subject"],
         ).fetchone() or ("",)
-    assert {t for (t,) in tables} == {"alembic_version", "warnings", "warning_history", "runs"}
-    assert version == ("0001",)
+    assert {t for (t,) in tables} == {
+        "alembic_version",
+        "warnings",
+        "warning_history",
+        "runs",
+        "api_tokens",
+    }
+    assert version == ("0002",)
     assert "UNIQUE" in index and "WHERE" in index and "COALESCE" in index.upper()
 
 

@@ -35,6 +35,7 @@ from crew.store._ops_tables import (
     warnings_table,
     write_run,
 )
+from crew.store.tokens import TokenRegistry
 from crew.store.workspace import Workspace
 from crew.types import Level, RiskType, WarningState
 
@@ -165,6 +166,11 @@ class OperationalStore:
         """The store's URL with any password hidden."""
         return self._engine.url.render_as_string(hide_password=True)
 
+    @property
+    def tokens(self) -> TokenRegistry:
+        """The API tokens kept in this store (hashed)."""
+        return TokenRegistry(self._engine)
+
     def close(self) -> None:
         """Release the connections."""
         self._engine.dispose()
@@ -187,6 +193,15 @@ class OperationalStore:
         if at is not None:
             where.append(w.first_seen <= at)
         return self._frame([c.name for c in warnings_table.columns], where)
+
+    def active_counts(self) -> dict[Level, int]:
+        """Number of active warnings per level (levels without any are left out)."""
+        w = warnings_table.c
+        query = (
+            sa.select(w.level, sa.func.count()).where(w.state.in_(ACTIVE_STATES)).group_by(w.level)
+        )
+        with self._engine.connect() as conn:
+            return {Level(level): int(n) for level, n in conn.execute(query)}
 
     def warnings_frame(self) -> pd.DataFrame:
         """Every warning ever stored, whatever its state, one row each with all columns."""
