@@ -17,9 +17,11 @@ from crew.cli.models import (
     train_command,
 )
 from crew.cli.run import run_command
+from crew.cli.serving import serve_command, worker_command
 from crew.cli.simulating import simulate_command
 from crew.cli.text import text_app
 from crew.cli.thresholds import thresholds_app
+from crew.cli.tokens import tokens_app
 from crew.cli.weights import weights_app
 from crew.cli.workspace import init_command, status_command
 
@@ -64,6 +66,9 @@ app.command("models")(models_command)
 app.command("run")(run_command)
 app.add_typer(thresholds_app, name="thresholds")
 app.add_typer(alerts_app, name="alerts")
+app.command("serve")(serve_command)
+app.command("worker")(worker_command)
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:

@@ -1,0 +1,157 @@
+"""`crew serve` (the API, with its own worker on the in-process bus) and `crew worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import socket
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import typer
+from fastapi import FastAPI
+
+from crew.api import create_app
+from crew.cli._output import console, reports_errors, workspace_option, workspace_root
+from crew.config import CONFIG_FILE, Settings, load_config
+from crew.errors import ConfigError, WorkspaceError
+from crew.ingest.bus import InProcessBus, open_bus
+from crew.store.workspace import open_workspace
+from crew.stream.worker import Worker, count_events, load_handler, stopping_on_signals
+
+_DEFAULT_HANDLER = "crew.stream.worker:count_events"
+
+
+def _config_option() -> Path:
+    return typer.Option(  # type: ignore[no-any-return]
+        None,
+        "--config",
+        help="Settings file to use instead of the workspace's crew.toml (e.g. server.toml "
+        "with PostgreSQL and Redis).",
+        show_default=False,
+    )
+
+
+def _settings(root: Path, config: Path | None) -> Settings:
+    """`config` if given (it must exist), else the workspace's crew.toml."""
+    path = config if config is not None else root / CONFIG_FILE
+    if not path.exists():
+        if config is not None:
+            raise ConfigError(f"{config}: no such settings file.", hint="Check the path.")
+        raise WorkspaceError(
+            f"{root.resolve()} is not a CREW workspace (no {CONFIG_FILE}).",
+            hint=f"Run 'crew init {root}' first, or pass --workspace DIR / set CREW_WORKSPACE.",
+        )
+    return load_config(path)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step
+
+
+def _with_worker(app: FastAPI, worker: Worker) -> None:
+    """Run `worker` in a thread from the app's start-up until its shutdown."""
+    serve = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        thread = threading.Thread(target=worker.run, name="crew-worker", daemon=True)
+        thread.start()
+        try:
+            async with serve(app):
+                yield
+        finally:
+            worker.stop()  # finishes its batch; queued events are not kept (in-process)
+            await asyncio.to_thread(thread.join, 10)
+
+    app.router.lifespan_context = lifespan
+
+
+@reports_errors
+def serve_command(
+    ctx: typer.Context,
+    host: str = typer.Option(None, "--host", help="Interface to bind (default: api.host)."),
+    port: int = typer.Option(None, "--port", help="TCP port (default: api.port).", min=1),
+    config: Path = _config_option(),
+    workspace_dir: Path = workspace_option(),
+) -> None:
+    """Serve the REST API (docs at /docs) and, without Redis, process events in-process."""
+    import uvicorn  # only this command needs it
+
+    root = workspace_root(ctx, workspace_dir)
+    workspace = open_workspace(root)
+    settings = _settings(root, config) if config is not None else workspace.settings
+    workspace = dataclasses.replace(workspace, settings=settings)
+    _configure_logging(settings)
+    if settings.stream.redis_url:
+        app = create_app(workspace, settings)  # `crew worker` processes consume the events
+    else:
+        bus = InProcessBus(settings.stream)
+        app = create_app(workspace, settings, bus=bus)
+        worker = Worker(bus.subscribe("embedded"), count_events, batch=settings.stream.batch)
+        _with_worker(app, worker)
+    host, port = host or settings.api.host, port or settings.api.port
+    console.print(f"CREW API on http://{host}:{port} (docs: /docs), Ctrl+C to stop.")
+    # uvicorn shuts the app down on SIGTERM/SIGINT, then re-raises the signal to exit.
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@reports_errors
+def worker_command(
+    ctx: typer.Context,
+    consumer: str = typer.Option(
+        None,
+        "--consumer",
+        help="Name in the consumer group; reuse it after a restart to resume its own "
+        "pending events first (default: HOST-PID).",
+        show_default=False,
+    ),
+    handler: str = typer.Option(
+        _DEFAULT_HANDLER,
+        "--handler",
+        help="module:function called with each batch of new events.",
+    ),
+    config: Path = _config_option(),
+    workspace_dir: Path = workspace_option(),
+) -> None:
+    """Consume events from Redis Streams until SIGTERM or Ctrl+C (then stop cleanly)."""
+    settings = _settings(workspace_root(ctx, workspace_dir), config)
+    stream = settings.stream
+    if not stream.redis_url:
+        raise ConfigError(
+            "crew worker needs Redis: stream.redis_url is not set.",
+            hint="Set [stream] redis_url in the settings or CREW_STREAM__REDIS_URL; without "
+            "Redis, 'crew serve' processes events itself.",
+        )
+    _configure_logging(settings)
+    handle = load_handler(handler)
+    bus = open_bus(stream)
+    try:
+        bus.ping()
+        name = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        worker = Worker(
+            bus.subscribe(name),
+            handle,
+            batch=stream.batch,
+            block_ms=stream.block_ms,
+            claim_every_ms=max(stream.claim_idle_ms // 2, 1),
+        )
+        console.print(f"Worker {name} consuming {stream.partitions} partitions; Ctrl+C stops.")
+        with stopping_on_signals(worker):
+            stats = worker.run()
+    finally:
+        bus.close()
+    console.print(
+        f"Worker {name} stopped: {stats.handled} events handled, {stats.skipped} duplicates "
+        f"skipped, {stats.reclaimed} taken over."
+    )
+
+
+__all__ = ["serve_command", "worker_command"]
