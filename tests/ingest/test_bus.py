@@ -6,12 +6,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
 
-from crew.config import StreamSettings
-from crew.errors import BackpressureError, EventBusError
+from crew.config import ApiSettings, StreamSettings, load_config
+from crew.errors import BackpressureError, ConfigError, EventBusError
 from crew.ingest.bus import EventBus, InProcessBus, open_bus, partition_of
 from crew.ingest.events import Delivery, Event, TransactionEvent
 from crew.ingest.redis_bus import RedisBus, dead_letter_key, processed_key, stream_key
@@ -200,3 +201,15 @@ def test_redis_unreachable_names_the_server_not_the_password() -> None:
     assert "s3cret" not in caught.value.message + str(caught.value.hint)
     assert caught.value.exit_code == 9
     bus.close()
+
+
+def test_stream_settings_are_documented_and_read_from_crew_toml(tmp_path: Path) -> None:
+    for model in (StreamSettings, ApiSettings):
+        assert [n for n, f in model.model_fields.items() if not f.description] == []
+    path = tmp_path / "crew.toml"
+    path.write_text('[stream]\nredis_url = "redis://db:6379/1"\npartitions = 8\n', "utf-8")
+    loaded = load_config(path, env={"CREW_STREAM__MAX_LEN": "500"}).stream
+    assert (loaded.redis_url, loaded.partitions, loaded.max_len) == ("redis://db:6379/1", 8, 500)
+    path.write_text("[stream]\npartitions = 0\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"crew.toml: stream.partitions"):
+        load_config(path)
