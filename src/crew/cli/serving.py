@@ -1,9 +1,15 @@
-"""`crew serve` (the API, with its own worker on the in-process bus) and `crew worker`."""
+"""`crew serve` (the API, with its own worker on the in-process bus) and `crew worker`.
+
+`crew.cli`, `crew.api` and `crew.stream` never import each other (the layers contract in
+pyproject.toml). These two commands are where the CLI starts the other two, so it loads them
+by name at run time, as uvicorn loads an app: `crew.api.app` and `crew.stream.worker`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import logging
 import os
 import socket
@@ -11,19 +17,34 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import Protocol
 
 import typer
 from fastapi import FastAPI
 
-from crew.api import create_app
 from crew.cli._output import console, reports_errors, workspace_option, workspace_root
 from crew.config import CONFIG_FILE, Settings, load_config
 from crew.errors import ConfigError, WorkspaceError
 from crew.ingest.bus import InProcessBus, open_bus
 from crew.store.workspace import open_workspace
-from crew.stream.worker import Worker, count_events, load_handler, stopping_on_signals
 
-_DEFAULT_HANDLER = "crew.stream.worker:count_events"
+_API = "crew.api.app"
+_STREAM = "crew.stream.worker"
+_DEFAULT_HANDLER = f"{_STREAM}:count_events"
+
+
+class _Worker(Protocol):
+    """What `crew serve` needs of a `crew.stream.worker.Worker`."""
+
+    def run(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+
+def _load(module: str) -> ModuleType:
+    """A module of a sibling top-level package, imported by name (see the module docstring)."""
+    return importlib.import_module(module)
 
 
 def _config_option() -> Path:
@@ -56,7 +77,7 @@ def _configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step
 
 
-def _with_worker(app: FastAPI, worker: Worker) -> None:
+def _with_worker(app: FastAPI, worker: _Worker) -> None:
     """Run `worker` in a thread from the app's start-up until its shutdown."""
     serve = app.router.lifespan_context
 
@@ -90,13 +111,18 @@ def serve_command(
     settings = _settings(root, config) if config is not None else workspace.settings
     workspace = dataclasses.replace(workspace, settings=settings)
     _configure_logging(settings)
+    api = _load(_API)
+    app: FastAPI
     if settings.stream.redis_url:
-        app = create_app(workspace, settings)  # `crew worker` processes consume the events
+        app = api.create_app(workspace, settings)  # `crew worker` processes take the events
     else:
         bus = InProcessBus(settings.stream)
-        app = create_app(workspace, settings, bus=bus)
-        worker = Worker(bus.subscribe("embedded"), count_events, batch=settings.stream.batch)
-        _with_worker(app, worker)
+        app = api.create_app(workspace, settings, bus=bus)
+        stream = _load(_STREAM)
+        batch = settings.stream.batch
+        _with_worker(
+            app, stream.Worker(bus.subscribe("embedded"), stream.count_events, batch=batch)
+        )
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"CREW API on http://{host}:{port} (docs: /docs), Ctrl+C to stop.")
     # uvicorn shuts the app down on SIGTERM/SIGINT, then re-raises the signal to exit.
@@ -131,12 +157,13 @@ def worker_command(
             "Redis, 'crew serve' processes events itself.",
         )
     _configure_logging(settings)
-    handle = load_handler(handler)
+    workers = _load(_STREAM)
+    handle = workers.load_handler(handler)
     bus = open_bus(stream)
     try:
         bus.ping()
         name = consumer or f"{socket.gethostname()}-{os.getpid()}"
-        worker = Worker(
+        worker = workers.Worker(
             bus.subscribe(name),
             handle,
             batch=stream.batch,
@@ -144,7 +171,7 @@ def worker_command(
             claim_every_ms=max(stream.claim_idle_ms // 2, 1),
         )
         console.print(f"Worker {name} consuming {stream.partitions} partitions; Ctrl+C stops.")
-        with stopping_on_signals(worker):
+        with workers.stopping_on_signals(worker):
             stats = worker.run()
     finally:
         bus.close()
