@@ -46,7 +46,7 @@ return done
 """
 
 
-def test_keys(prefix: str) -> dict[str, str]:
+def result_keys(prefix: str) -> dict[str, str]:
     """Where the test's results live: per-customer counts, per-event effects, per-pid work."""
     return {
         "counts": f"{prefix}:test:counts",
@@ -61,7 +61,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     settings = StreamSettings.model_validate_json(os.environ["CREW_TEST_STREAM"])
     pause_s = float(os.environ.get("CREW_TEST_PAUSE_S", "0.05"))
-    keys = test_keys(settings.key_prefix)
+    keys = result_keys(settings.key_prefix)
     client = redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
     effect = client.register_script(EFFECT)
 
