@@ -51,10 +51,13 @@ demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay w
 	$(BIN)/crew --workspace $(DEMO_DIR) run --from 2025-04-06 --to 2025-06-29 --every 7d
 	$(BIN)/crew --workspace $(DEMO_DIR) alerts list --level high --limit 10
 
+serve: $(STAMP) ## Serve the REST API on the demo workspace (make demo first; docs at /docs)
+	$(BIN)/crew --workspace $(DEMO_DIR) serve
+
 clean: ## Remove the virtual environment, caches and the demo workspace
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install fmt lint typecheck test test-fast bench demo docs clean
+.PHONY: help install fmt lint typecheck test test-fast bench demo serve docs clean
 
 docs: $(STAMP) ## Regenerate docs/cli.md from the commands' --help
 	$(BIN)/python -m crew.cli.reference > docs/cli.md
