@@ -31,7 +31,12 @@ lint: $(STAMP) ## ruff, format check, import layers and mypy --strict
 typecheck: $(STAMP) ## mypy --strict on src/
 	$(BIN)/mypy
 
-test: $(STAMP) ## Run the whole suite (integration and slow tests included)
+browser: ## Install Debian's Chromium and CJK fonts for the report/dashboard browser tests (root)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		echo "Chromium not installed: the browser tests will be skipped (see README)"; }
+
+test: $(STAMP) browser ## Run the whole suite (integration and slow tests included)
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP) ## Unit tests only, for the edit loop
@@ -40,16 +45,18 @@ test-fast: $(STAMP) ## Unit tests only, for the edit loop
 bench: $(STAMP) ## Benchmarks, printed as ratios against baselines measured in the same run
 	$(BIN)/python bench/run.py
 
-demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay warnings, list them
+demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay warnings, backtest, report
 	rm -rf $(DEMO_DIR)
 	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
 		--workspace $(DEMO_DIR) --import
 	$(BIN)/crew --workspace $(DEMO_DIR) status
 	$(BIN)/crew --workspace $(DEMO_DIR) indicators compute --as-of 2025-07-01
-	$(BIN)/crew --workspace $(DEMO_DIR) train --as-of 2025-07-01 --horizon 90d
+	$(BIN)/crew --workspace $(DEMO_DIR) train --as-of 2025-01-01 --horizon 90d
 	$(BIN)/crew --workspace $(DEMO_DIR) score --as-of 2025-07-01 --top 10
 	$(BIN)/crew --workspace $(DEMO_DIR) run --from 2025-04-06 --to 2025-06-29 --every 7d
 	$(BIN)/crew --workspace $(DEMO_DIR) alerts list --level high --limit 10
+	$(BIN)/crew --workspace $(DEMO_DIR) backtest --from 2025-01-05 --to 2025-03-30 --every 7d \
+		--horizon 90d --report $(DEMO_DIR)/report.html
 
 serve: $(STAMP) ## Serve the REST API on the demo workspace (make demo first; docs at /docs)
 	$(BIN)/crew --workspace $(DEMO_DIR) serve
@@ -57,7 +64,7 @@ serve: $(STAMP) ## Serve the REST API on the demo workspace (make demo first; do
 clean: ## Remove the virtual environment, caches and the demo workspace
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install fmt lint typecheck test test-fast bench demo serve docs clean
+.PHONY: help install browser fmt lint typecheck test test-fast bench demo serve docs clean
 
 docs: $(STAMP) ## Regenerate docs/cli.md from the commands' --help
 	$(BIN)/python -m crew.cli.reference > docs/cli.md

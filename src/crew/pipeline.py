@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -61,7 +61,6 @@ TEXT_TOPICS: dict[str, tuple[str, ...]] = {
     RiskType.FRAUD.value: ("fraud_security",),
 }
 """Topics whose mentions are quoted in the reasons of each risk type."""
-"""Days of reviews searched for rings of near-identical reviews."""
 SEGMENT_HISTORY_DAYS = 182
 SHIFT_LEVELS = ((3.0, Level.LOW), (4.5, Level.MEDIUM), (6.0, Level.HIGH))
 """A segment shift's |z| (in baseline standard deviations) from which it earns each level."""
@@ -118,6 +117,8 @@ class RunResult:
     counts: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     shifts: list[SegmentShift] = field(default_factory=list)
+    scored: Scored | None = None
+    """What the run measured; `replay` hands it to `on_run` and does not keep it."""
 
 
 def run_at(
@@ -173,7 +174,7 @@ def run_at(
     )
     store.apply_run(record, changes.opened, changes.updated, changes.closed)
     clock.lap("warnings")
-    return RunResult(run_id, as_of, len(features), counts, clock.laps, shifts)
+    return RunResult(run_id, as_of, len(features), counts, clock.laps, shifts, scored)
 
 
 @dataclass(frozen=True)
@@ -225,9 +226,9 @@ def replay(
     every = (instants[1] - instants[0]).total_seconds() / 86400 if len(instants) > 1 else 7.0
     for as_of in instants:
         result = run_at(conn, store, setup, as_of, every_days=every, dry_run=dry_run, root=root)
-        results.append(result)
         if on_run is not None:
             on_run(result)
+        results.append(replace(result, scored=None))  # a long replay must not hoard them
     return results
 
 

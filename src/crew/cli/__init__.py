@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from crew.cli.alerts import alerts_app
+from crew.cli.evaluating import backtest_command, report_command
 from crew.cli.importing import import_command
 from crew.cli.indicators import indicators_app
 from crew.cli.models import (
@@ -69,6 +70,8 @@ app.add_typer(alerts_app, name="alerts")
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.add_typer(tokens_app, name="tokens")
+app.command("backtest")(backtest_command)
+app.command("report")(report_command)
 
 
 def main() -> None:

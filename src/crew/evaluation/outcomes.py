@@ -24,6 +24,7 @@ WARNED_BY: dict[str, set[str]] = {
                                             RiskType.TRUST_BREAKDOWN.value},
 }  # fmt: skip
 """Warning types that count as foreseeing each kind of outcome."""
+_ALL_TYPES = frozenset(t.value for t in RiskType)
 
 
 @dataclass(frozen=True)
@@ -41,34 +42,56 @@ class OutcomeFigures:
         return self.outcomes - self.warned
 
 
+def outcome_leads(
+    warnings: pd.DataFrame, outcomes: pd.DataFrame, *, start: datetime, end: datetime
+) -> pd.DataFrame:
+    """One row per outcome in (start, end]: was it warned, first when, at which level, how early.
+
+    A warning foresees an outcome when it is for the same customer, of a matching type, and
+    opened before the outcome and at most `LOOKBACK_DAYS` before it. Columns: customer_id,
+    kind, ts, warned, first_warning, first_level, lead_days.
+    """
+    window = outcomes[(outcomes["ts"] > start) & (outcomes["ts"] <= end)]
+    window = window[["customer_id", "kind", "ts"]].reset_index(drop=True)
+    mine = warnings[warnings["customer_id"].notna()]
+    mine = mine.assign(level=mine.get("level", None))
+    mine = mine[["customer_id", "risk_type", "first_seen", "level"]]
+    joined = window.reset_index().merge(mine, on="customer_id", how="inner")
+    matching = [
+        r in WARNED_BY.get(str(k), _ALL_TYPES)
+        for k, r in zip(joined["kind"], joined["risk_type"], strict=True)
+    ]
+    before = joined[
+        pd.Series(matching, index=joined.index, dtype=bool)
+        & (joined["first_seen"] < joined["ts"])
+        & (joined["first_seen"] >= joined["ts"] - timedelta(days=LOOKBACK_DAYS))
+    ].sort_values(["index", "first_seen"], kind="stable")
+    first = before.drop_duplicates("index").set_index("index")
+    out = window.copy()
+    out["warned"] = out.index.isin(first.index)
+    out["first_warning"] = first["first_seen"].reindex(out.index)
+    out["first_level"] = first["level"].reindex(out.index)
+    out["lead_days"] = (out["ts"] - out["first_warning"]).dt.total_seconds() / 86400
+    return out
+
+
 def check_outcomes(
     warnings: pd.DataFrame, outcomes: pd.DataFrame, *, start: datetime, end: datetime
 ) -> list[OutcomeFigures]:
-    """For each outcome kind in (start, end]: how many a matching warning foresaw, how early.
-
-    A warning foresees an outcome when it is for the same customer, of a matching type, and
-    opened before the outcome and at most `LOOKBACK_DAYS` before it.
-    """
-    window = outcomes[(outcomes["ts"] > start) & (outcomes["ts"] <= end)]
-    mine = warnings[warnings["customer_id"].notna()][["customer_id", "risk_type", "first_seen"]]
+    """For each outcome kind in (start, end]: how many a matching warning foresaw, how early."""
+    leads = outcome_leads(warnings, outcomes, start=start, end=end)
     figures = []
-    for kind, group in window.groupby("kind"):
-        types = WARNED_BY.get(str(kind), {t.value for t in RiskType})
-        joined = group.reset_index().merge(
-            mine[mine["risk_type"].isin(types)], on="customer_id", how="inner"
-        )
-        before = joined[
-            (joined["first_seen"] < joined["ts"])
-            & (joined["first_seen"] >= joined["ts"] - timedelta(days=LOOKBACK_DAYS))
-        ]
-        first = before.groupby("index")["first_seen"].min()
-        lead = (group.loc[first.index, "ts"] - first).dt.total_seconds() / 86400
+    for kind, group in leads.groupby("kind"):
+        lead = group["lead_days"].dropna()
         figures.append(
             OutcomeFigures(
-                str(kind), len(group), len(first), float(lead.median()) if len(lead) else None
+                str(kind),
+                len(group),
+                int(group["warned"].sum()),
+                float(lead.median()) if len(lead) else None,
             )
         )
     return figures
 
 
-__all__ = ["LOOKBACK_DAYS", "WARNED_BY", "OutcomeFigures", "check_outcomes"]
+__all__ = ["LOOKBACK_DAYS", "WARNED_BY", "OutcomeFigures", "check_outcomes", "outcome_leads"]

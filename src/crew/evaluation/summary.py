@@ -1,0 +1,442 @@
+"""Every figure of a backtest as plain JSON data: what the report shows and CI reads.
+
+The HTML report is drawn from this summary only, so its figures and the JSON next to it are
+the same numbers by construction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from crew.evaluation.backtest import LEVEL_RANK, Backtest
+from crew.evaluation.cohorts import indicator_cohorts
+from crew.evaluation.drift import psi, psi_band
+from crew.evaluation.effect import effect_of_actions
+from crew.evaluation.metrics import (
+    calibration,
+    decile_table,
+    ks_curve,
+    lead_time_summary,
+    level_confusion,
+    pr_points,
+    precision_recall_at_k,
+    roc_points,
+)
+from crew.evaluation.outcomes import WARNED_BY, outcome_leads
+from crew.models.metrics import ks_statistic
+
+SCORES: dict[str, tuple[str, bool]] = {
+    "churn_probability": ("ML churn probability", True),
+    "risk_index": ("Risk index (combined)", False),
+    "fuzzy_index": ("Fuzzy evaluation index", False),
+    "rule_churn": ("Rule signals (warning level)", False),
+    "recency_days": ("Baseline: days since last purchase", False),
+}
+"""Churn scores backtested side by side: column -> (name, is a probability)."""
+LEVELS = ("high", "medium", "low", "none")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the summary needs besides the backtest itself."""
+
+    every_days: float
+    model_version: int | None = None
+    model_as_of: datetime | None = None  # the model learnt from outcomes before this
+    indicator_labels: Mapping[str, tuple[str, str]] | None = None  # id -> (en, zh)
+    directions: Mapping[str, str] | None = None  # id -> higher/lower_is_riskier
+    stored_warnings: pd.DataFrame | None = None  # the workspace's own warnings (effect)
+    episodes: pd.DataFrame | None = None  # the simulator's ground truth, when there is one
+    control_share: float = 0.1
+
+
+def summarize(bt: Backtest, ctx: Context) -> dict[str, object]:
+    """All sections of the report, as JSON-ready data."""
+    done = bt.complete
+    stored = ctx.stored_warnings if ctx.stored_warnings is not None else pd.DataFrame()
+    summary = _clean(
+        {
+            "meta": _meta(bt, ctx),
+            "scores": _scores_side_by_side(done),
+            "discrimination": {
+                kind: _discrimination(done, kind) for kind in WARNED_BY if _judgeable(done, kind)
+            },
+            "by_segment": _by_segment(done),
+            "calibration": _calibration(done),
+            "levels": {
+                kind: level_confusion(_level_names(done[f"rule_{kind}"]), done[f"label_{kind}"])
+                for kind in WARNED_BY
+                if _judgeable(done, kind)
+            },
+            "timeliness": _timeliness(bt),
+            "warnings": _warning_volume(bt),
+            "score_over_time": _score_over_time(bt.panel),
+            "drift": _drift(bt),
+            "cohorts": _cohorts(bt, ctx),
+            "effect": effect_of_actions(
+                stored if len(stored) else bt.warnings,
+                bt.outcomes,
+                bt.panel,
+                horizon=timedelta(days=bt.horizon_days),
+                data_end=bt.data_end,
+                control_share=ctx.control_share,
+                source="workspace" if len(stored) else "replay",
+            ),
+            "episodes": _episodes(bt, ctx),
+        }
+    )
+    assert isinstance(summary, dict)
+    return summary
+
+
+def _meta(bt: Backtest, ctx: Context) -> dict[str, object]:
+    complete = sorted(set(bt.complete["as_of"])) if len(bt.panel) else []
+    leak = ctx.model_as_of is not None and ctx.model_as_of > bt.instants[0]
+    return {
+        "start": bt.instants[0],
+        "end": bt.instants[-1],
+        "every_days": ctx.every_days,
+        "horizon_days": bt.horizon_days,
+        "data_end": bt.data_end,
+        "customers": bt.customers,
+        "runs": len(bt.instants),
+        "judged_runs": len(complete),
+        "panel_rows": len(bt.complete),
+        "model_version": ctx.model_version,
+        "model_as_of": ctx.model_as_of,
+        "model_saw_the_period": leak,
+        "generated_at": datetime.now().astimezone(),
+    }
+
+
+def _judgeable(panel: pd.DataFrame, kind: str) -> bool:
+    labels = panel.get(f"label_{kind}")
+    return labels is not None and 0 < int(labels.sum()) < len(labels)
+
+
+def _oriented(panel: pd.DataFrame, column: str) -> np.ndarray:
+    """Scores where higher means riskier (every column is, today)."""
+    return panel[column].to_numpy(dtype=float)
+
+
+def _score_figures(labels: np.ndarray, scores: np.ndarray, probability: bool) -> dict[str, object]:
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    ok = ~np.isnan(scores)
+    y, s = labels[ok], scores[ok]
+    deciles = decile_table(y, s)
+    figures: dict[str, object] = {
+        "n": len(y),
+        "positives": int(y.sum()),
+        "base_rate": float(y.mean()),
+        "roc_auc": float(roc_auc_score(y, s)),
+        "pr_auc": float(average_precision_score(y, s)),
+        "ks": ks_statistic(y, s),
+        "top_decile_lift": deciles[0]["lift"] if deciles else None,
+        "top_decile_capture": deciles[0]["cumulative_capture"] if deciles else None,
+    }
+    figures["brier"] = float(brier_score_loss(y, s)) if probability else None
+    return figures
+
+
+def _scores_side_by_side(panel: pd.DataFrame) -> list[dict[str, object]]:
+    if not _judgeable(panel, "churn"):
+        return []
+    labels = panel["label_churn"].to_numpy(dtype=int)
+    out: list[dict[str, object]] = []
+    for column, (name, probability) in SCORES.items():
+        if column in panel.columns and panel[column].notna().any():
+            figures = _score_figures(labels, _oriented(panel, column), probability)
+            out.append({"score": column, "name": name, **figures})
+    return out
+
+
+def _discrimination(panel: pd.DataFrame, kind: str) -> dict[str, object]:
+    """Curves, deciles and precision/recall at k of the best available score for `kind`."""
+    column = "churn_probability" if kind == "churn" and "churn_probability" in panel else None
+    column = column or f"rule_{kind}"
+    y = panel[f"label_{kind}"].to_numpy(dtype=int)
+    s = _oriented(panel, column)
+    ok = ~np.isnan(s)
+    y, s = y[ok], s[ok]
+    curves: dict[str, dict[str, object]] = {"roc": {}, "pr": {}, "gains": {}}
+    candidates = [c for c in SCORES if c in panel] if kind == "churn" else [column]
+    for other in candidates:
+        values = _oriented(panel, other)[ok]
+        if np.isnan(values).any():
+            continue
+        curves["roc"][other] = roc_points(y, values)
+        curves["pr"][other] = pr_points(y, values)
+        curves["gains"][other] = [d["cumulative_capture"] for d in decile_table(y, values)]
+    n = len(y)
+    at = sorted({k for k in (50, 100, 250, 500, 1000, max(n // 100, 1)) if k <= n})
+    return {
+        "score": column,
+        **_score_figures(y, s, column == "churn_probability"),
+        "ks_curve": ks_curve(y, s),
+        "deciles": decile_table(y, s),
+        "at_k": precision_recall_at_k(y, s, at),
+        "curves": curves,
+    }
+
+
+def _by_segment(panel: pd.DataFrame) -> list[dict[str, object]]:
+    if "segment" not in panel or not _judgeable(panel, "churn"):
+        return []
+    column = "churn_probability" if "churn_probability" in panel else "rule_churn"
+    out: list[dict[str, object]] = []
+    for segment, group in panel.groupby("segment", dropna=True):
+        if _judgeable(group, "churn") and len(group) >= 50:
+            y = group["label_churn"].to_numpy(dtype=int)
+            out.append({"segment": str(segment), **_score_figures(y, _oriented(group, column),
+                                                                  False)})  # fmt: skip
+    return out
+
+
+def _calibration(panel: pd.DataFrame) -> dict[str, object] | None:
+    if "churn_probability" not in panel or not _judgeable(panel, "churn"):
+        return None
+    return calibration(panel["label_churn"].to_numpy(dtype=int),
+                       panel["churn_probability"].to_numpy(dtype=float))  # fmt: skip
+
+
+def _level_names(ranks: pd.Series) -> list[str]:
+    names = {v: k for k, v in LEVEL_RANK.items()}
+    return [names[int(r)] for r in ranks]
+
+
+def _timeliness(bt: Backtest) -> dict[str, object]:
+    end = bt.instants[-1] + timedelta(days=bt.horizon_days)
+    end = min(end, bt.data_end)
+    leads = outcome_leads(bt.warnings, bt.outcomes, start=bt.instants[0], end=end)
+    kinds = []
+    for kind, group in leads.groupby("kind"):
+        first = group["first_level"].dropna().value_counts()
+        kinds.append(
+            {
+                "kind": str(kind),
+                "outcomes": len(group),
+                "warned": int(group["warned"].sum()),
+                "missed": int((~group["warned"]).sum()),
+                "missed_share": float((~group["warned"]).mean()),
+                "lead": lead_time_summary(group["lead_days"].dropna().to_numpy()),
+                "first_level": {lv: int(first.get(lv, 0)) for lv in LEVELS[:3]},
+            }
+        )
+    return {
+        "by_kind": kinds,
+        "lead": lead_time_summary(leads["lead_days"].dropna().to_numpy()),
+        **_false_alarms(bt),
+    }
+
+
+def _false_alarms(bt: Backtest) -> dict[str, object]:
+    """Customer warnings with no matching outcome within the horizon after they opened."""
+    w = bt.warnings[bt.warnings["customer_id"].notna()]
+    horizon = timedelta(days=bt.horizon_days)
+    judged = w[w["first_seen"] + horizon <= bt.data_end]
+    followed = _followed(judged, bt.outcomes, horizon)
+    weeks = max(len(bt.instants) * 1.0, 1.0)
+    false = int((~followed).sum())
+    judged_weeks = max(len(set(judged["first_seen"])) * 1.0, 1.0) if len(judged) else weeks
+    return {
+        "customer_warnings": len(w),
+        "judged_warnings": len(judged),
+        "false_alarms": false,
+        "false_alarm_share": float(false / len(judged)) if len(judged) else None,
+        "false_alarms_per_1000_per_week": 1000 * false / max(bt.customers, 1) / judged_weeks,
+    }
+
+
+def _followed(warnings: pd.DataFrame, outcomes: pd.DataFrame, horizon: timedelta) -> pd.Series:
+    """Per warning: did a matching outcome follow within `horizon` of its opening?"""
+    joined = warnings[["id", "customer_id", "risk_type", "first_seen"]].merge(
+        outcomes, on="customer_id", how="inner"
+    )
+    match = [r in WARNED_BY.get(k, set()) for k, r in zip(joined["kind"], joined["risk_type"],
+                                                          strict=True)]  # fmt: skip
+    inside = (joined["ts"] >= joined["first_seen"]) & (
+        joined["ts"] < joined["first_seen"] + horizon
+    )
+    hit = set(joined.loc[inside & pd.Series(match, index=joined.index, dtype=bool), "id"])
+    return warnings["id"].isin(hit)
+
+
+def _warning_volume(bt: Backtest) -> dict[str, object]:
+    w = bt.warnings
+    if w.empty:
+        return {"per_week": [], "by_type": []}
+    week = w["first_seen"].dt.tz_convert("UTC").dt.strftime("%G-W%V")
+    per_week = (
+        w.assign(week=week).groupby(["week", "risk_type", "level"]).size().rename("count")
+    ).reset_index()
+    horizon = timedelta(days=bt.horizon_days)
+    customer = w[w["customer_id"].notna()]
+    judged = customer[customer["first_seen"] + horizon <= bt.data_end]
+    followed = _followed(judged, bt.outcomes, horizon)
+    leads = outcome_leads(w, bt.outcomes, start=bt.instants[0],
+                          end=min(bt.instants[-1] + horizon, bt.data_end))  # fmt: skip
+    by_type = []
+    for risk, group in w.groupby("risk_type"):
+        mine = judged["risk_type"] == risk
+        kinds = [k for k, types in WARNED_BY.items() if risk in types]
+        foreseen = leads[leads["kind"].isin(kinds)]
+        warned = _warned_by_type(foreseen, w, str(risk), horizon)
+        by_type.append(
+            {
+                "risk_type": str(risk),
+                "warnings": len(group),
+                "judged": int(mine.sum()),
+                "followed": int(followed[mine].sum()),
+                "precision": float(followed[mine].mean()) if mine.any() else None,
+                "outcomes": len(foreseen),
+                "recall": float(warned / len(foreseen)) if len(foreseen) else None,
+            }
+        )
+    return {"per_week": per_week.to_dict("records"), "by_type": by_type}
+
+
+def _warned_by_type(
+    leads: pd.DataFrame, warnings: pd.DataFrame, risk: str, horizon: timedelta
+) -> int:
+    """Outcomes that a warning of type `risk` opened before (within the look-back)."""
+    mine = warnings[(warnings["risk_type"] == risk) & warnings["customer_id"].notna()]
+    joined = leads.reset_index().merge(mine[["customer_id", "first_seen"]], on="customer_id")
+    inside = (joined["first_seen"] < joined["ts"]) & (
+        joined["first_seen"] >= joined["ts"] - horizon
+    )
+    return int(joined.loc[inside, "index"].nunique())
+
+
+def _score_over_time(panel: pd.DataFrame) -> list[dict[str, object]]:
+    column = "churn_probability" if "churn_probability" in panel else "rule_churn"
+    if column not in panel:
+        return []
+    out: list[dict[str, object]] = []
+    for as_of, group in panel.groupby("as_of"):
+        values = group[column].dropna().to_numpy(dtype=float)
+        if len(values):
+            q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
+            out.append({"as_of": as_of, "score": column, "mean": float(values.mean()),
+                        **dict(zip(("p10", "p25", "p50", "p75", "p90"), map(float, q),
+                                   strict=True))})  # fmt: skip
+    return out
+
+
+def _drift(bt: Backtest) -> dict[str, object]:
+    column = "churn_probability" if "churn_probability" in bt.panel else "rule_churn"
+    score = []
+    by_instant = {str(k): g[column].to_numpy(dtype=float) for k, g in bt.panel.groupby("as_of")}
+    ordered = sorted(by_instant)
+    for before, after in itertools.pairwise(ordered):
+        value = psi(by_instant[before], by_instant[after])
+        score.append({"period": after, "psi": value, "band": psi_band(value)})
+    indicators: list[dict[str, object]] = []
+    if len(bt.snapshots) > 1:
+        names = list(bt.snapshots[0][1].columns)
+        for name in names:
+            series: list[dict[str, object]] = []
+            psis: list[float] = []
+            for (_, a), (at, b) in zip(bt.snapshots[:-1], bt.snapshots[1:], strict=True):
+                if name in a and name in b:
+                    value = psi(a[name].to_numpy(dtype=float), b[name].to_numpy(dtype=float))
+                    series.append({"period": at, "psi": value})
+                    psis.append(value)
+            if series:
+                worst = max(psis)
+                indicators.append({"indicator": name, "max_psi": worst, "band": psi_band(worst),
+                                   "last_psi": psis[-1], "series": series})  # fmt: skip
+        # Across the whole replay too: first snapshot against the last.
+        first, last = bt.snapshots[0][1], bt.snapshots[-1][1]
+        for row in indicators:
+            name = str(row["indicator"])
+            row["overall_psi"] = psi(first[name].to_numpy(dtype=float),
+                                     last[name].to_numpy(dtype=float))  # fmt: skip
+    return {
+        "score": score,
+        "score_column": column,
+        "indicators": indicators,
+        "flagged": [r["indicator"] for r in indicators if r["band"] != "stable"],
+    }
+
+
+def _cohorts(bt: Backtest, ctx: Context) -> list[dict[str, object]]:
+    """Churn rate by decile of each indicator, pooled over the judged snapshots."""
+    if not _judgeable(bt.complete, "churn"):
+        return []
+    labels = bt.complete.set_index(["as_of", "customer_id"])["label_churn"]
+    frames = []
+    for at, values in bt.snapshots:
+        if at + timedelta(days=bt.horizon_days) <= bt.data_end:
+            frame = values.copy()
+            frame.index = pd.MultiIndex.from_product([[at], values.index.astype(str)],
+                                                     names=["as_of", "customer_id"])  # fmt: skip
+            frames.append(frame)
+    if not frames:
+        return []
+    pooled = pd.concat(frames).join(labels, how="inner")
+    out: list[dict[str, object]] = []
+    for name in [c for c in pooled.columns if c != "label_churn"]:
+        table = indicator_cohorts(pooled[name], pooled["label_churn"])
+        direction = (ctx.directions or {}).get(name, "neutral")
+        label = (ctx.indicator_labels or {}).get(name, (name, name))
+        agrees = _agrees(table.monotonicity, direction)
+        out.append({"indicator": name, "label_en": label[0], "label_zh": label[1],
+                    "direction": direction, "rho": table.monotonicity, "agrees": agrees,
+                    "bins": table.bins})  # fmt: skip
+    return out
+
+
+def _agrees(rho: float | None, direction: str) -> bool:
+    if rho is None or math.isnan(rho) or abs(rho) < 0.3:
+        return True  # too flat to contradict anything
+    if direction == "higher_is_riskier":
+        return rho > 0
+    if direction == "lower_is_riskier":
+        return rho < 0
+    return True
+
+
+def _episodes(bt: Backtest, ctx: Context) -> dict[str, object] | None:
+    if ctx.episodes is None or ctx.episodes.empty:
+        return None
+    from crew.evaluation.episodes import check_episodes
+
+    check = check_episodes(bt.warnings, ctx.episodes, bt.outcomes, start=bt.instants[0],
+                           end=bt.instants[-1], customers=bt.customers)  # fmt: skip
+    return {
+        "by_type": [
+            {"risk_type": f.risk_type, "episodes": f.episodes, "caught": f.caught,
+             "recall": f.recall, "median_lead_days": f.median_lead_days}
+            for f in check.by_type
+        ],
+        "false_alarms_per_1000_per_week": check.false_alarms_per_1000_per_week,
+        "shock_found_after_days": check.shock_found_after_days,
+    }  # fmt: skip
+
+
+def _clean(value: object) -> object:
+    """JSON-ready: timestamps as ISO text, NaN as None, numpy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    if hasattr(value, "as_dict"):
+        return _clean(value.as_dict())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+__all__ = ["SCORES", "Context", "summarize"]
