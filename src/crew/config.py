@@ -141,6 +141,20 @@ class SparkSettings(BaseModel):
     )
 
 
+class ResponseSettings(BaseModel):
+    """How warnings are acted on, and how the effect of acting is measured."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    control_share: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=0.5,
+        description="Share of warnings put in a random control group that receives no action, "
+        "so that the effect of actions can be measured (treated vs control).",
+    )
+
+
 class Settings(BaseModel):
     """Everything a workspace can be told in `crew.toml`."""
 
@@ -159,6 +173,9 @@ class Settings(BaseModel):
     )
     store: StoreSettings = Field(default_factory=StoreSettings, description="Data stores.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="Web API and dashboard.")
+    response: ResponseSettings = Field(
+        default_factory=ResponseSettings, description="Response to warnings."
+    )
     spark: SparkSettings = Field(
         default_factory=SparkSettings, description="Apache Spark engine for indicators."
     )
@@ -254,6 +271,9 @@ def render_default_config() -> str:
         f'host = "{s.api.host}"\n'
         f"# {ApiSettings.model_fields['port'].description}\n"
         f"port = {s.api.port}\n\n"
+        "[response]\n"
+        f"# {ResponseSettings.model_fields['control_share'].description}\n"
+        f"control_share = {s.response.control_share}\n\n"
         "[spark]\n"
         f"# {SparkSettings.model_fields['master'].description}\n"
         f'master = "{s.spark.master}"\n'
@@ -263,6 +283,7 @@ def render_default_config() -> str:
 __all__ = [
     "CONFIG_FILE",
     "ApiSettings",
+    "ResponseSettings",
     "Settings",
     "SparkSettings",
     "StoreSettings",

@@ -130,6 +130,16 @@ def test_bad_settings_file_is_a_config_error(cli: CliRunner, tmp_path: Path) -> 
     )
 
 
+def test_a_control_group_above_half_is_refused(cli: CliRunner, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    _crew(cli, ws, "init")
+    assert "control_share = 0.1" in (ws / "crew.toml").read_text()
+    (ws / "crew.toml").write_text("[response]\ncontrol_share = 0.7\n")
+    code, _, err = _crew(cli, ws, "status")
+    assert code == 2
+    assert "crew.toml: response.control_share: Input should be less than or equal to 0.5" in err
+
+
 def test_simulate_into_a_new_workspace_imports_and_keeps_ground_truth_apart(
     cli: CliRunner, tmp_path: Path
 ) -> None:

@@ -83,6 +83,7 @@ def test_backtest_is_honest_about_its_scores_and_keeps_nothing(backtested: Path)
     assert {"churn"} <= set(summary["discrimination"])
     assert summary["drift"]["indicators"] and summary["cohorts"]
     assert summary["effect"]["source"] == "replay"  # `crew run` was never run here
+    assert summary["effect"]["control_share"] == 0.1  # crew.toml's default
     # A backtest replays on a scratch store: the workspace has no warning afterwards.
     with OperationalStore.open(f"sqlite:///{backtested / 'operational.sqlite'}") as store:
         assert store.warnings_frame().empty
@@ -122,6 +123,11 @@ def test_report_command_rerenders_and_refuses_a_bad_summary(
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").count("<svg") >= 10
     assert json.loads(out.with_suffix(".json").read_text()) == _summary(backtested)
+    if shutil.which("chromium"):
+        printed = cli.invoke(app, ["-w", str(backtested), "report", "--out", str(out), "--pdf"])
+        assert printed.exit_code == 0, printed.output
+        pdf = out.with_suffix(".pdf").read_bytes()
+        assert pdf.startswith(b"%PDF") and len(pdf) > 100_000
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     refused = cli.invoke(app, ["report", "--summary", str(bad), "--out", str(out)])

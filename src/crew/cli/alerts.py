@@ -14,6 +14,7 @@ from rich.box import SIMPLE_HEAD
 from rich.markup import escape
 from rich.table import Table as RichTable
 
+from crew.alerts.control import in_control_group
 from crew.cli._output import emit_json, out, reports_errors, workspace_option, workspace_root
 from crew.store.operational import (
     HistoryEntry,
@@ -150,8 +151,16 @@ def show_command(
     with _open_store(ctx, workspace_dir) as store:
         record = store.get_warning(warning)
         history = store.history(warning)
+    share = open_workspace(workspace_root(ctx, workspace_dir)).settings.response.control_share
+    control = bool(record.customer_id) and bool(in_control_group([record.id], share)[0])
     if as_json:
-        emit_json({**_payload(record), "history": [dataclasses.asdict(h) for h in history]})
+        emit_json(
+            {
+                **_payload(record),
+                "control_group": control,
+                "history": [dataclasses.asdict(h) for h in history],
+            }
+        )
         return
     name, subject = escape(record.id), escape(record.subject)
     out.print(
@@ -168,6 +177,7 @@ def show_command(
         ("grouped under", record.parent_id or "-"),
         ("assignee", record.assignee or "-"),
         ("recommended action", record.recommended_action or "-"),
+        ("control group", "yes: no action (measures the effect of actions)" if control else "no"),
         ("last run", record.run_id),
         ("signals", ", ".join(record.signals) or "-"),
     ):

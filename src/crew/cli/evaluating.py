@@ -57,11 +57,13 @@ def backtest_command(
         show_default=False,
     ),
     control_share: float = typer.Option(
-        0.1,
+        None,
         "--control-share",
         min=0.0,
         max=0.5,
-        help="Share of warnings in the no-action control group.",
+        help="Share of warnings in the no-action control group (default: crew.toml's "
+        "response.control_share, 0.1).",
+        show_default=False,
     ),
     report: Path = typer.Option(
         None, "--report", help="Also write the HTML report here.", show_default=False
@@ -92,7 +94,9 @@ def backtest_command(
         directions={i.id: i.direction.value for i in setup.catalog.indicators},
         stored_warnings=_stored_warnings(workspace),
         episodes=_episodes(workspace),
-        control_share=control_share,
+        control_share=(
+            workspace.settings.response.control_share if control_share is None else control_share
+        ),
     )
     summary = summarize(bt, ctx_)
     path = workspace.root / SUMMARY_FILE
