@@ -94,6 +94,9 @@ def backtest_command(
         directions={i.id: i.direction.value for i in setup.catalog.indicators},
         stored_warnings=_stored_warnings(workspace),
         episodes=_episodes(workspace),
+        segment_level=frozenset(
+            i.id for i in setup.catalog.indicators if i.dimension == "external"
+        ),
         control_share=(
             workspace.settings.response.control_share if control_share is None else control_share
         ),

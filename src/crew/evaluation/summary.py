@@ -6,7 +6,6 @@ the same numbers by construction.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,19 +16,19 @@ import pandas as pd
 
 from crew.evaluation.backtest import LEVEL_RANK, Backtest
 from crew.evaluation.cohorts import indicator_cohorts
-from crew.evaluation.drift import psi, psi_band
 from crew.evaluation.effect import effect_of_actions
 from crew.evaluation.metrics import (
     calibration,
     decile_table,
     ks_curve,
-    lead_time_summary,
     level_confusion,
     pr_points,
     precision_recall_at_k,
     roc_points,
 )
-from crew.evaluation.outcomes import WARNED_BY, outcome_leads
+from crew.evaluation.outcomes import WARNED_BY
+from crew.evaluation.stability import drift_summary, score_over_time
+from crew.evaluation.timeliness import timeliness, warning_volume
 from crew.models.metrics import ks_statistic
 
 SCORES: dict[str, tuple[str, bool]] = {
@@ -55,12 +54,13 @@ class Context:
     stored_warnings: pd.DataFrame | None = None  # the workspace's own warnings (effect)
     episodes: pd.DataFrame | None = None  # the simulator's ground truth, when there is one
     control_share: float = 0.1
+    segment_level: frozenset[str] = frozenset()
+    """Indicators with one value per segment: watched by the segment-shift detector, not PSI."""
 
 
 def summarize(bt: Backtest, ctx: Context) -> dict[str, object]:
     """All sections of the report, as JSON-ready data."""
     done = bt.complete
-    stored = ctx.stored_warnings if ctx.stored_warnings is not None else pd.DataFrame()
     summary = _clean(
         {
             "meta": _meta(bt, ctx),
@@ -75,20 +75,12 @@ def summarize(bt: Backtest, ctx: Context) -> dict[str, object]:
                 for kind in WARNED_BY
                 if _judgeable(done, kind)
             },
-            "timeliness": _timeliness(bt),
-            "warnings": _warning_volume(bt),
-            "score_over_time": _score_over_time(bt.panel),
-            "drift": _drift(bt),
+            "timeliness": timeliness(bt),
+            "warnings": warning_volume(bt),
+            "score_over_time": score_over_time(bt.panel),
+            "drift": drift_summary(bt, ctx.segment_level),
             "cohorts": _cohorts(bt, ctx),
-            "effect": effect_of_actions(
-                stored if len(stored) else bt.warnings,
-                bt.outcomes,
-                bt.panel,
-                horizon=timedelta(days=bt.horizon_days),
-                data_end=bt.data_end,
-                control_share=ctx.control_share,
-                source="workspace" if len(stored) else "replay",
-            ),
+            "effect": _effect(bt, ctx),
             "episodes": _episodes(bt, ctx),
         }
     )
@@ -212,159 +204,20 @@ def _level_names(ranks: pd.Series) -> list[str]:
     return [names[int(r)] for r in ranks]
 
 
-def _timeliness(bt: Backtest) -> dict[str, object]:
-    end = bt.instants[-1] + timedelta(days=bt.horizon_days)
-    end = min(end, bt.data_end)
-    leads = outcome_leads(bt.warnings, bt.outcomes, start=bt.instants[0], end=end)
-    kinds = []
-    for kind, group in leads.groupby("kind"):
-        first = group["first_level"].dropna().value_counts()
-        kinds.append(
-            {
-                "kind": str(kind),
-                "outcomes": len(group),
-                "warned": int(group["warned"].sum()),
-                "missed": int((~group["warned"]).sum()),
-                "missed_share": float((~group["warned"]).mean()),
-                "lead": lead_time_summary(group["lead_days"].dropna().to_numpy()),
-                "first_level": {lv: int(first.get(lv, 0)) for lv in LEVELS[:3]},
-            }
-        )
-    return {
-        "by_kind": kinds,
-        "lead": lead_time_summary(leads["lead_days"].dropna().to_numpy()),
-        **_false_alarms(bt),
-    }
-
-
-def _false_alarms(bt: Backtest) -> dict[str, object]:
-    """Customer warnings with no matching outcome within the horizon after they opened."""
-    w = bt.warnings[bt.warnings["customer_id"].notna()]
+def _effect(bt: Backtest, ctx: Context) -> dict[str, object]:
+    """Treated vs control: the workspace's own warnings when some are judged, else the replay's."""
     horizon = timedelta(days=bt.horizon_days)
-    judged = w[w["first_seen"] + horizon <= bt.data_end]
-    followed = _followed(judged, bt.outcomes, horizon)
-    weeks = max(len(bt.instants) * 1.0, 1.0)
-    false = int((~followed).sum())
-    judged_weeks = max(len(set(judged["first_seen"])) * 1.0, 1.0) if len(judged) else weeks
-    return {
-        "customer_warnings": len(w),
-        "judged_warnings": len(judged),
-        "false_alarms": false,
-        "false_alarm_share": float(false / len(judged)) if len(judged) else None,
-        "false_alarms_per_1000_per_week": 1000 * false / max(bt.customers, 1) / judged_weeks,
-    }
-
-
-def _followed(warnings: pd.DataFrame, outcomes: pd.DataFrame, horizon: timedelta) -> pd.Series:
-    """Per warning: did a matching outcome follow within `horizon` of its opening?"""
-    joined = warnings[["id", "customer_id", "risk_type", "first_seen"]].merge(
-        outcomes, on="customer_id", how="inner"
-    )
-    match = [r in WARNED_BY.get(k, set()) for k, r in zip(joined["kind"], joined["risk_type"],
-                                                          strict=True)]  # fmt: skip
-    inside = (joined["ts"] >= joined["first_seen"]) & (
-        joined["ts"] < joined["first_seen"] + horizon
-    )
-    hit = set(joined.loc[inside & pd.Series(match, index=joined.index, dtype=bool), "id"])
-    return warnings["id"].isin(hit)
-
-
-def _warning_volume(bt: Backtest) -> dict[str, object]:
-    w = bt.warnings
-    if w.empty:
-        return {"per_week": [], "by_type": []}
-    week = w["first_seen"].dt.tz_convert("UTC").dt.strftime("%G-W%V")
-    per_week = (
-        w.assign(week=week).groupby(["week", "risk_type", "level"]).size().rename("count")
-    ).reset_index()
-    horizon = timedelta(days=bt.horizon_days)
-    customer = w[w["customer_id"].notna()]
-    judged = customer[customer["first_seen"] + horizon <= bt.data_end]
-    followed = _followed(judged, bt.outcomes, horizon)
-    leads = outcome_leads(w, bt.outcomes, start=bt.instants[0],
-                          end=min(bt.instants[-1] + horizon, bt.data_end))  # fmt: skip
-    by_type = []
-    for risk, group in w.groupby("risk_type"):
-        mine = judged["risk_type"] == risk
-        kinds = [k for k, types in WARNED_BY.items() if risk in types]
-        foreseen = leads[leads["kind"].isin(kinds)]
-        warned = _warned_by_type(foreseen, w, str(risk), horizon)
-        by_type.append(
-            {
-                "risk_type": str(risk),
-                "warnings": len(group),
-                "judged": int(mine.sum()),
-                "followed": int(followed[mine].sum()),
-                "precision": float(followed[mine].mean()) if mine.any() else None,
-                "outcomes": len(foreseen),
-                "recall": float(warned / len(foreseen)) if len(foreseen) else None,
-            }
-        )
-    return {"per_week": per_week.to_dict("records"), "by_type": by_type}
-
-
-def _warned_by_type(
-    leads: pd.DataFrame, warnings: pd.DataFrame, risk: str, horizon: timedelta
-) -> int:
-    """Outcomes that a warning of type `risk` opened before (within the look-back)."""
-    mine = warnings[(warnings["risk_type"] == risk) & warnings["customer_id"].notna()]
-    joined = leads.reset_index().merge(mine[["customer_id", "first_seen"]], on="customer_id")
-    inside = (joined["first_seen"] < joined["ts"]) & (
-        joined["first_seen"] >= joined["ts"] - horizon
-    )
-    return int(joined.loc[inside, "index"].nunique())
-
-
-def _score_over_time(panel: pd.DataFrame) -> list[dict[str, object]]:
-    column = "churn_probability" if "churn_probability" in panel else "rule_churn"
-    if column not in panel:
-        return []
-    out: list[dict[str, object]] = []
-    for as_of, group in panel.groupby("as_of"):
-        values = group[column].dropna().to_numpy(dtype=float)
-        if len(values):
-            q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
-            out.append({"as_of": as_of, "score": column, "mean": float(values.mean()),
-                        **dict(zip(("p10", "p25", "p50", "p75", "p90"), map(float, q),
-                                   strict=True))})  # fmt: skip
-    return out
-
-
-def _drift(bt: Backtest) -> dict[str, object]:
-    column = "churn_probability" if "churn_probability" in bt.panel else "rule_churn"
-    score = []
-    by_instant = {str(k): g[column].to_numpy(dtype=float) for k, g in bt.panel.groupby("as_of")}
-    ordered = sorted(by_instant)
-    for before, after in itertools.pairwise(ordered):
-        value = psi(by_instant[before], by_instant[after])
-        score.append({"period": after, "psi": value, "band": psi_band(value)})
-    indicators: list[dict[str, object]] = []
-    if len(bt.snapshots) > 1:
-        names = list(bt.snapshots[0][1].columns)
-        for name in names:
-            series: list[dict[str, object]] = []
-            psis: list[float] = []
-            for (_, a), (at, b) in zip(bt.snapshots[:-1], bt.snapshots[1:], strict=True):
-                if name in a and name in b:
-                    value = psi(a[name].to_numpy(dtype=float), b[name].to_numpy(dtype=float))
-                    series.append({"period": at, "psi": value})
-                    psis.append(value)
-            if series:
-                worst = max(psis)
-                indicators.append({"indicator": name, "max_psi": worst, "band": psi_band(worst),
-                                   "last_psi": psis[-1], "series": series})  # fmt: skip
-        # Across the whole replay too: first snapshot against the last.
-        first, last = bt.snapshots[0][1], bt.snapshots[-1][1]
-        for row in indicators:
-            name = str(row["indicator"])
-            row["overall_psi"] = psi(first[name].to_numpy(dtype=float),
-                                     last[name].to_numpy(dtype=float))  # fmt: skip
-    return {
-        "score": score,
-        "score_column": column,
-        "indicators": indicators,
-        "flagged": [r["indicator"] for r in indicators if r["band"] != "stable"],
-    }
+    sources = [("replay", bt.warnings)]
+    if ctx.stored_warnings is not None and len(ctx.stored_warnings):
+        sources.insert(0, ("workspace", ctx.stored_warnings))
+    result: dict[str, object] = {}
+    for source, warnings in sources:
+        result = effect_of_actions(warnings, bt.outcomes, bt.panel, horizon=horizon,
+                                   data_end=bt.data_end, control_share=ctx.control_share,
+                                   source=source)  # fmt: skip
+        if result.get("uplift") is not None:
+            break
+    return result
 
 
 def _cohorts(bt: Backtest, ctx: Context) -> list[dict[str, object]]:
