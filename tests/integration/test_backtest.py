@@ -77,8 +77,11 @@ def test_backtest_is_honest_about_its_scores_and_keeps_nothing(backtested: Path)
     assert not meta["model_saw_the_period"]
     names = [s["score"] for s in summary["scores"]]
     assert names[0] == "churn_probability" and "recency_days" in names and "rule_churn" in names
+    baseline = next(s for s in summary["scores"] if s["score"] == "recency_days")
     for s in summary["scores"]:
         assert 0.0 <= s["roc_auc"] <= 1.0 and s["positives"] > 0
+        if s is not baseline:
+            assert s["auc_vs_baseline"] == pytest.approx(s["roc_auc"] - baseline["roc_auc"])
     assert summary["calibration"]["bins"] and summary["calibration"]["ece"] >= 0
     assert {"churn"} <= set(summary["discrimination"])
     assert summary["drift"]["indicators"] and summary["cohorts"]

@@ -20,6 +20,11 @@ from matplotlib.figure import Figure
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563")
 LEVEL_COLOURS = {"high": "#dc2626", "medium": "#f97316", "low": "#eab308", "none": "#16a34a"}
+RISK_COLOURS = {
+    "churn": "#2563eb", "complaint_surge": "#dc2626", "fraud": "#9333ea",
+    "data_leakage": "#16a34a", "satisfaction_decline": "#ea580c", "trust_breakdown": "#0891b2",
+    "fake_review": "#db2777", "external_shock": "#4b5563",
+}  # fmt: skip
 BAND_COLOURS = {"stable": "#16a34a", "moderate": "#f59e0b", "shift": "#dc2626"}
 
 plt.rcParams.update(
@@ -157,7 +162,7 @@ def bars_chart(
                         fontsize=7)  # fmt: skip
         axis.set_ylabel(y_label)
     if len(series) > 1:
-        axis.legend(fontsize=7, frameon=False, ncol=min(len(series), 4))
+        axis.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return svg_of(figure)
 
 

@@ -210,7 +210,7 @@ def _warning_charts(warnings: Mapping[str, Any]) -> dict[str, str]:
     return {
         "per_week_type": charts.bars_chart(
             weeks, {t: [s.get(w, 0) for w in weeks] for t, s in by["risk_type"].items()},
-            y_label="warnings opened", stacked=True,
+            y_label="warnings opened", stacked=True, colours=charts.RISK_COLOURS,
         ),
         "per_week_level": charts.bars_chart(
             weeks, {lv: [by["level"][lv].get(w, 0) for w in weeks] for lv in level_order},

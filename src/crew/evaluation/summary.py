@@ -39,7 +39,8 @@ SCORES: dict[str, tuple[str, bool]] = {
     "recency_days": ("Baseline: days since last purchase", False),
 }
 """Churn scores backtested side by side: column -> (name, is a probability)."""
-LEVELS = ("high", "medium", "low", "none")
+BASELINE = "recency_days"
+"""The simple score every other one must beat to earn its place."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,12 @@ def _scores_side_by_side(panel: pd.DataFrame) -> list[dict[str, object]]:
         if column in panel.columns and panel[column].notna().any():
             figures = _score_figures(labels, _oriented(panel, column), probability)
             out.append({"score": column, "name": name, **figures})
+    baseline = next((r["roc_auc"] for r in out if r["score"] == BASELINE), None)
+    for row in out:
+        row["auc_vs_baseline"] = (
+            None if baseline is None or row["score"] == BASELINE
+            else float(row["roc_auc"]) - float(baseline)  # type: ignore[arg-type]
+        )  # fmt: skip
     return out
 
 

@@ -96,7 +96,7 @@ def warning_volume(bt: Backtest) -> dict[str, object]:
                 "warnings": len(group),
                 "judged": int(mine.sum()),
                 "followed": int(followed[mine].sum()),
-                "precision": float(followed[mine].mean()) if mine.any() else None,
+                "precision": float(followed[mine].mean()) if mine.any() and kinds else None,
                 "outcomes": len(foreseen),
                 "recall": float(warned / len(foreseen)) if len(foreseen) else None,
             }
