@@ -222,7 +222,12 @@ class BackpressureError(CrewError):
         self.retry_after = retry_after
 
 
+class CaseNotFoundError(CrewError):
+    """No response case with that id."""
+
+
 __all__ = [
+    "CaseNotFoundError",
     "BackpressureError",
     "CatalogError",
     "ConfigError",

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from crew.alerts.actions import recommended_action
+from crew.alerts.control import DEFAULT_CONTROL_SHARE
 from crew.alerts.lifecycle import Changes, plan_changes
 from crew.errors import StaleDataError
 from crew.grading.levels import Graded, grade
@@ -31,6 +32,8 @@ from crew.models.assessment import assess
 from crew.models.combining import load_combine_rule
 from crew.models.dataset import customer_attributes, features_at
 from crew.models.registry import ModelBundle
+from crew.response.cases import respond
+from crew.response.playbooks import PlaybookBook, load_playbooks
 from crew.signals.changepoint import SegmentShift, segment_shifts
 from crew.signals.detect import SignalScores, detect_signals
 from crew.signals.specs import SignalSpec, load_signals
@@ -77,6 +80,8 @@ class RunSetup:
     profile: Industry | None
     fingerprint: str
     model_version: int = 0
+    playbooks: PlaybookBook | None = None
+    control_share: float = DEFAULT_CONTROL_SHARE
 
     @classmethod
     def load(
@@ -87,6 +92,7 @@ class RunSetup:
         *,
         model_version: int = 0,
         thresholds_path: Path | None = None,
+        control_share: float = DEFAULT_CONTROL_SHARE,
     ) -> RunSetup:
         """Catalog, signals and thresholds of the workspace at `root` for `profile`."""
         catalog = load_catalog(root)
@@ -104,7 +110,10 @@ class RunSetup:
             sort_keys=True,
         )
         fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
-        return cls(catalog, specs, rules, bundle, profile, fingerprint, model_version)
+        return cls(
+            catalog, specs, rules, bundle, profile, fingerprint, model_version,
+            load_playbooks(root), control_share,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,15 @@ def run_at(
         counts=counts,
     )
     store.apply_run(record, changes.opened, changes.updated, changes.closed)
+    if setup.playbooks is not None and not dry_run:
+        counts.update(
+            # Every active warning without a case gets one: a crash between the two
+            # transactions is caught up by the next run.
+            respond(
+                store, store.active_warnings(), setup.playbooks, features=features, value=value,
+                at=as_of, profile=setup.profile, control_share=setup.control_share,
+            )
+        )  # fmt: skip
     clock.lap("warnings")
     return RunResult(run_id, as_of, len(features), counts, clock.laps, shifts, scored)
 

@@ -114,7 +114,30 @@ class WarningState(StrEnum):
         return self in (WarningState.OPEN, WarningState.ACKNOWLEDGED, WarningState.IN_PROGRESS)
 
 
+class CaseState(StrEnum):
+    """Lifecycle states of a response case (处置工单)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    ESCALATED = "escalated"
+    AWAITING_OUTCOME = "awaiting_outcome"  # every step done; what happened is still to record
+    CLOSED = "closed"
+    CONTROL = "control"  # the warning is in the control group: deliberately no action
+
+
+class CaseOutcome(StrEnum):
+    """What happened after a case: the label that measures the response."""
+
+    RETAINED = "retained"
+    CHURNED = "churned"
+    FRAUD_CONFIRMED = "fraud_confirmed"
+    FALSE_ALARM = "false_alarm"
+    RESOLVED = "resolved"
+
+
 __all__ = [
+    "CaseOutcome",
+    "CaseState",
     "EventKind",
     "Industry",
     "InteractionKind",

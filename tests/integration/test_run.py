@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from crew.cli import app
 from crew.store import Workspace, open_workspace
 from crew.store.operational import OperationalStore
-from crew.types import RiskType
+from crew.types import CaseState, RiskType
 
 pytestmark = pytest.mark.slow
 
@@ -218,3 +218,37 @@ def test_reasons_quote_what_the_customer_wrote_with_personal_data_redacted(
     sentence = str(quoted[0]["en"])
     assert "personal data" in sentence and "涉及个人信息" in sentence
     assert "13812345678" not in sentence and "[PHONE]" in sentence
+
+
+def test_a_run_opens_a_case_per_warning_by_playbook_and_a_dry_run_none(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    dry = _copy(sim_workspace, tmp_path / "dry")
+    _run(cli, dry, "--as-of", "2024-10-01", "--dry-run")
+    root = _copy(sim_workspace, tmp_path / "ws")
+    payload = _run(cli, root, "--as-of", "2024-10-01")
+    counts = payload["runs"][0]["counts"]  # type: ignore[index]
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        active = store.active_warnings()
+        cases = store.cases.find(states=list(CaseState), limit=10_000)
+    with OperationalStore.open(f"sqlite:///{dry / 'operational.sqlite'}") as store:
+        assert store.cases.find(states=list(CaseState)) == []
+    assert counts["cases_opened"] == len(cases) == len(active) > 0
+    assert {c.warning_id for c in cases} == set(active["id"])
+    control = [c for c in cases if c.control]
+    assert counts["cases_control"] == len(control)
+    assert all(c.state == CaseState.CONTROL and not c.steps for c in control)
+    worked = next(c for c in cases if not c.control and c.customer_id)
+    shown = cli.invoke(app, ["-w", str(root), "cases", "show", worked.id])
+    assert shown.exit_code == 0 and worked.playbook in shown.stdout
+    done = cli.invoke(app, ["-w", str(root), "cases", "done", worked.id, "--step", "1"])
+    assert done.exit_code == 0, done.output
+    closed = cli.invoke(
+        app, ["-w", str(root), "cases", "close", worked.id, "--outcome", "retained"]
+    )
+    assert closed.exit_code == 0, closed.output
+    history = json.loads(cli.invoke(app, ["-w", str(root), "cases", "show", worked.id,
+                                          "--json"]).stdout)["history"]  # fmt: skip
+    assert [h["new"] for h in history][-2:] == ["closed", "retained"]
+    missing = cli.invoke(app, ["-w", str(root), "cases", "show", "case-nope"])
+    assert missing.exit_code == 1 and "No case 'case-nope'" in missing.stderr

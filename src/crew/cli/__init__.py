@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from crew.cli.alerts import alerts_app
+from crew.cli.cases import cases_app, playbooks_app
 from crew.cli.evaluating import backtest_command, report_command
 from crew.cli.importing import import_command
 from crew.cli.indicators import indicators_app
@@ -67,6 +68,8 @@ app.command("models")(models_command)
 app.command("run")(run_command)
 app.add_typer(thresholds_app, name="thresholds")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(playbooks_app, name="playbooks")
+app.add_typer(cases_app, name="cases")
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.add_typer(tokens_app, name="tokens")

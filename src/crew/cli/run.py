@@ -159,8 +159,9 @@ def setup_for(workspace: Workspace, profile: Industry | None, config: Path | Non
             "('crew train' adds it).[/]"
         )
     return RunSetup.load(
-        workspace.root, profile, bundle, model_version=version, thresholds_path=config
-    )
+        workspace.root, profile, bundle, model_version=version, thresholds_path=config,
+        control_share=workspace.settings.response.control_share,
+    )  # fmt: skip
 
 
 def _episode_check(

@@ -35,6 +35,7 @@ from crew.store._ops_tables import (
     warnings_table,
     write_run,
 )
+from crew.store.cases import CaseBook
 from crew.store.tokens import TokenRegistry
 from crew.store.workspace import Workspace
 from crew.types import Level, RiskType, WarningState
@@ -165,6 +166,11 @@ class OperationalStore:
     def url(self) -> str:
         """The store's URL with any password hidden."""
         return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def cases(self) -> CaseBook:
+        """The response cases kept in this store."""
+        return CaseBook(self._engine)
 
     @property
     def tokens(self) -> TokenRegistry:
