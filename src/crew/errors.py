@@ -227,8 +227,8 @@ class CaseNotFoundError(CrewError):
 
 
 __all__ = [
-    "CaseNotFoundError",
     "BackpressureError",
+    "CaseNotFoundError",
     "CatalogError",
     "ConfigError",
     "CrewError",
