@@ -28,7 +28,7 @@ from crew.evaluation.summary import Context, summarize
 from crew.store.models import model_records
 from crew.store.operational import open_operational_store
 from crew.store.workspace import Workspace, open_workspace
-from crew.types import Industry
+from crew.types import CaseState, Industry
 
 SUMMARY_FILE = "reports/backtest.json"
 """Where `crew backtest` keeps its latest summary for `crew report`, in the workspace."""
@@ -86,13 +86,15 @@ def backtest_command(
             on_run=lambda _: bar.update(task, advance=1),
         )  # fmt: skip
         record = model_records(conn)[0] if setup.bundle is not None else None
+    stored_warnings, cases = _stored(workspace)
     ctx_ = Context(
         every_days=(instants[1] - instants[0]).total_seconds() / 86400,
         model_version=record.version if record else None,
         model_as_of=record.as_of if record else None,
         indicator_labels={i.id: (i.label.en, i.label.zh) for i in setup.catalog.indicators},
         directions={i.id: i.direction.value for i in setup.catalog.indicators},
-        stored_warnings=_stored_warnings(workspace),
+        stored_warnings=stored_warnings,
+        cases=cases,
         episodes=_episodes(workspace),
         segment_level=frozenset(
             i.id for i in setup.catalog.indicators if i.dimension == "external"
@@ -163,11 +165,20 @@ def _read_summary(path: Path) -> dict[str, Any]:
     return summary
 
 
-def _stored_warnings(workspace: Workspace) -> pd.DataFrame | None:
-    """The workspace's own warnings (from `crew run`), for the effect of actions."""
+def _stored(workspace: Workspace) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The workspace's own warnings (from `crew run`) and cases, for the effect of actions."""
     with open_operational_store(workspace, workspace.settings.store.operational_url) as store:
         frame = store.warnings_frame()
-    return frame if len(frame) else None
+        cases = store.cases.find(states=list(CaseState), limit=1_000_000)
+    table = pd.DataFrame(
+        {
+            "warning_id": [c.warning_id for c in cases],
+            "control": [c.control for c in cases],
+            "steps_done": [sum(s.done_at is not None for s in c.steps) for c in cases],
+            "outcome": [c.outcome.value if c.outcome else None for c in cases],
+        }
+    )
+    return (frame if len(frame) else None), (table if len(table) else None)
 
 
 def _episodes(workspace: Workspace) -> pd.DataFrame | None:

@@ -53,6 +53,9 @@ class Context:
     indicator_labels: Mapping[str, tuple[str, str]] | None = None  # id -> (en, zh)
     directions: Mapping[str, str] | None = None  # id -> higher/lower_is_riskier
     stored_warnings: pd.DataFrame | None = None  # the workspace's own warnings (effect)
+    cases: pd.DataFrame | None = (
+        None  # the workspace's cases: warning_id, control, steps_done, outcome
+    )
     episodes: pd.DataFrame | None = None  # the simulator's ground truth, when there is one
     control_share: float = 0.1
     segment_level: frozenset[str] = frozenset()
@@ -224,7 +227,26 @@ def _effect(bt: Backtest, ctx: Context) -> dict[str, object]:
                                    source=source)  # fmt: skip
         if result.get("uplift") is not None:
             break
+    if ctx.cases is not None and len(ctx.cases):
+        result["cases"] = _case_outcomes(ctx.cases)
     return result
+
+
+def _case_outcomes(cases: pd.DataFrame) -> dict[str, object]:
+    """What the response team did and recorded, treated vs control (from `crew cases`)."""
+    out: dict[str, object] = {}
+    for group, mine in (
+        ("treated", cases[~cases["control"]]),
+        ("control", cases[cases["control"]]),
+    ):
+        outcomes = mine["outcome"].dropna().value_counts()
+        out[group] = {
+            "cases": len(mine),
+            "acted": int((mine["steps_done"] > 0).sum()),
+            "closed": int(mine["outcome"].notna().sum()),
+            "outcomes": {str(k): int(v) for k, v in outcomes.items()},
+        }
+    return out
 
 
 def _cohorts(bt: Backtest, ctx: Context) -> list[dict[str, object]]:
