@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 
 from crew.evaluation.cohorts import indicator_cohorts, wilson_interval
 from crew.evaluation.uplift import uplift
@@ -58,3 +60,52 @@ def test_uplift_detects_a_real_effect_and_not_a_null_one() -> None:
 def test_uplift_without_a_control_group_says_so() -> None:
     result = uplift([1, 0, 1], [])
     assert result.uplift is None and result.treated_rate == pytest.approx(2 / 3)
+
+
+def test_wilson_interval_by_hand_at_the_edges() -> None:
+    # 0 of 10: centre and half-width are both (z²/20) / (1 + z²/10), so [0, 0.2775].
+    z2 = 1.959963984540054**2
+    high = (z2 / 20 + math.sqrt(z2) * math.sqrt(z2 / 400)) / (1 + z2 / 10)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, high))
+    assert round(high, 4) == 0.2775
+    low, top = wilson_interval(10, 10)
+    assert top == pytest.approx(1.0) and low == pytest.approx(1 - high)
+
+
+def test_a_protective_indicator_has_a_falling_rate() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 10, 4000)
+    table = indicator_cohorts(pd.Series(x), pd.Series(rng.binomial(1, 0.25 - 0.02 * x)))
+    assert table.monotonicity is not None and table.monotonicity < -0.9
+    lows = [b["low"] for b in table.bins]
+    assert lows == sorted(lows)  # type: ignore[type-var]
+
+
+def test_heavy_ties_give_fewer_ordered_bins_and_a_flat_rate_no_direction() -> None:
+    values = pd.Series([0.0] * 80 + list(range(1, 21)))
+    labels = pd.Series([0, 1] * 50)
+    table = indicator_cohorts(values, labels)
+    assert 2 <= len(table.bins) < 10 and sum(b["count"] for b in table.bins) == 100  # type: ignore[misc]
+    assert table.bins[0]["low"] == table.bins[0]["high"] == 0.0 and table.bins[0]["count"] == 80
+    flat = indicator_cohorts(pd.Series(range(100)), pd.Series([1] * 100))
+    assert flat.monotonicity is None  # every decile at rate 1: no direction to read
+
+
+def test_uplift_p_value_is_the_two_proportion_z_test_and_the_interval_its_normal_width() -> None:
+    treated = np.array([1] * 130 + [0] * 70)  # 0.65
+    control = np.array([1] * 110 + [0] * 90)  # 0.55
+    result = uplift(treated, control, n_boot=20_000, seed=3)
+    pooled = 240 / 400
+    z = 0.1 / math.sqrt(pooled * (1 - pooled) * (2 / 200))
+    assert result.p_value == pytest.approx(2 * norm.sf(z))
+    # The bootstrap interval of a difference of proportions is close to the unpooled Wald one.
+    se = math.sqrt(0.65 * 0.35 / 200 + 0.55 * 0.45 / 200)
+    assert result.ci_low == pytest.approx(0.1 - 1.96 * se, abs=0.01)
+    assert result.ci_high == pytest.approx(0.1 + 1.96 * se, abs=0.01)
+
+
+def test_uplift_when_everyone_is_retained_is_zero_with_no_evidence() -> None:
+    result = uplift(np.ones(50), np.ones(20))
+    assert result.uplift == 0.0 and result.p_value == 1.0
+    assert (result.ci_low, result.ci_high) == (0.0, 0.0)
+    assert result.as_dict()["control_n"] == 20

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.metrics import auc, average_precision_score, brier_score_loss, roc_auc_score
 
 from crew.evaluation.metrics import (
@@ -12,10 +18,14 @@ from crew.evaluation.metrics import (
     ks_curve,
     lead_time_summary,
     level_confusion,
+    pr_auc,
     pr_points,
     precision_recall_at_k,
+    roc_auc,
     roc_points,
+    score_report,
 )
+from crew.models.metrics import ks_statistic
 
 
 @pytest.fixture
@@ -112,3 +122,91 @@ def test_lead_time_summary_by_hand() -> None:
     assert summary["histogram"]["edges"] == [0, 7, 14, 21, 28, 35]
     assert summary["histogram"]["counts"] == [1, 2, 0, 0, 1]
     assert lead_time_summary([])["median"] is None
+
+
+def test_auc_figures_match_scikit_learn(sample: tuple[np.ndarray, np.ndarray]) -> None:
+    labels, scores = sample
+    assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+    assert pr_auc(labels, scores) == pytest.approx(average_precision_score(labels, scores))
+    assert 0.7 < roc_auc(labels, scores) < 1.0  # the sample's score does carry signal
+
+
+def test_auc_figures_are_nan_when_one_outcome_is_missing() -> None:
+    assert math.isnan(roc_auc([0, 0, 0], [0.1, 0.5, 0.9]))
+    assert math.isnan(roc_auc([1, 1, 1], [0.1, 0.5, 0.9]))
+    assert math.isnan(pr_auc([0, 0, 0], [0.1, 0.5, 0.9]))
+
+
+def test_score_report_gathers_every_figure(sample: tuple[np.ndarray, np.ndarray]) -> None:
+    labels, scores = sample
+    report = score_report(labels, scores, is_probability=True)
+    assert report.rankable and report.n == 2000 and report.missing == 0
+    assert report.positives == int(labels.sum())
+    assert report.base_rate == pytest.approx(labels.mean())
+    assert report.roc_auc == pytest.approx(roc_auc_score(labels, scores))
+    assert report.pr_auc == pytest.approx(average_precision_score(labels, scores))
+    assert report.ks == pytest.approx(ks_statistic(labels, scores))
+    assert report.deciles == decile_table(labels, scores)
+    assert report.top_decile_lift == report.deciles[0]["lift"]
+    assert [r["k"] for r in report.at_k] == [20, 100, 200, 400]  # 1, 5, 10, 20% of 2000
+    assert report.calibration is not None
+    assert report.calibration["brier"] == pytest.approx(brier_score_loss(labels, scores))
+    assert score_report(labels, scores, is_probability=False).calibration is None
+    chosen = score_report(labels, scores, is_probability=False, at_k=[7])
+    assert [r["k"] for r in chosen.at_k] == [7]
+
+
+def test_score_report_leaves_out_missing_scores() -> None:
+    report = score_report([1, 0, 1, 0, 1], [0.9, 0.1, float("nan"), 0.2, 0.8], is_probability=True)
+    assert (report.n, report.missing, report.positives) == (4, 1, 2)
+    assert report.roc_auc == 1.0
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores"),
+    [
+        ([0, 0, 0, 0], [0.1, 0.2, 0.3, 0.4]),  # no outcome
+        ([1, 1, 1, 1], [0.1, 0.2, 0.3, 0.4]),  # only outcomes
+        ([0, 1, 0, 1], [0.3, 0.3, 0.3, 0.3]),  # one distinct score
+        ([], []),  # nothing scored
+        ([0, 1], [float("nan"), float("nan")]),  # nothing scored, two missing
+    ],
+)
+def test_score_report_on_degenerate_inputs_gives_nan_not_errors(
+    labels: list[int], scores: list[float]
+) -> None:
+    # pytest turns warnings into errors, so this also checks scikit-learn is never asked.
+    report = score_report(labels, scores, is_probability=True)
+    assert not report.rankable
+    assert math.isnan(report.roc_auc) and math.isnan(report.ks) and math.isnan(report.pr_auc)
+    assert report.roc is None and report.pr is None and report.deciles == []
+    assert (report.calibration is None) == (report.n == 0)
+    dumped = json.loads(json.dumps(report.as_dict(), allow_nan=False))
+    assert dumped["roc_auc"] is None and dumped["n"] == report.n
+
+
+def test_score_report_as_dict_is_json(sample: tuple[np.ndarray, np.ndarray]) -> None:
+    labels, scores = sample
+    report = score_report(labels, scores, is_probability=True)
+    dumped = json.loads(json.dumps(report.as_dict(), allow_nan=False))
+    assert dumped["roc_auc"] == pytest.approx(report.roc_auc)
+    assert len(dumped["deciles"]) == 10 and dumped["roc"][-1] == [1.0, 1.0]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.floats(0, 1)), min_size=1, max_size=200),
+    st.integers(1, 12),
+)
+def test_decile_table_accounts_for_everyone(pairs: list[tuple[int, float]], bins: int) -> None:
+    labels, scores = zip(*pairs, strict=True)
+    rows = decile_table(labels, scores, bins=bins)
+    assert len(rows) == min(bins, len(pairs))
+    assert sum(r["count"] or 0 for r in rows) == len(pairs)
+    assert sum(r["positives"] or 0 for r in rows) == sum(labels)
+    captures = [r["cumulative_capture"] for r in rows]
+    if sum(labels):
+        known = [c for c in captures if c is not None]
+        assert len(known) == len(rows) and known[-1] == pytest.approx(1.0)
+        assert all(a <= b for a, b in itertools.pairwise(known))
+    else:
+        assert set(captures) == {None}

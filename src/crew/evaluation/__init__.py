@@ -1,1 +1,1 @@
-"""Evaluation: replay history and measure how right, early and useful warnings were."""
+"""Replay history, measure warnings against outcomes, report."""

@@ -6,11 +6,19 @@ every function takes plain arrays and returns JSON-ready data for the report.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_curve
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 from crew.models.metrics import ks_statistic, reliability
 
@@ -41,6 +49,28 @@ def pr_points(
     """(recall, precision) along the precision-recall curve, for plotting."""
     precision, recall, _ = precision_recall_curve(*_arrays(labels, scores))
     return _thin(recall[::-1], precision[::-1], max_points)
+
+
+def roc_auc(labels: npt.ArrayLike, scores: npt.ArrayLike) -> float:
+    """Area under the ROC curve (scikit-learn); NaN unless both outcomes occur.
+
+    >>> roc_auc([0, 1, 0, 1], [0.1, 0.9, 0.4, 0.3])
+    0.75
+    >>> roc_auc([0, 0], [0.1, 0.9])
+    nan
+    """
+    y, s = _arrays(labels, scores)
+    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else math.nan
+
+
+def pr_auc(labels: npt.ArrayLike, scores: npt.ArrayLike) -> float:
+    """Average precision (scikit-learn's area under the PR curve); NaN without outcomes.
+
+    >>> round(pr_auc([0, 1, 0, 1], [0.1, 0.9, 0.4, 0.3]), 4)  # (1/1 + 2/3) / 2
+    0.8333
+    """
+    y, s = _arrays(labels, scores)
+    return float(average_precision_score(y, s)) if y.sum() > 0 else math.nan
 
 
 def ks_curve(labels: npt.ArrayLike, scores: npt.ArrayLike, points: int = 50) -> dict[str, object]:
@@ -194,13 +224,135 @@ def lead_time_summary(lead_days: npt.ArrayLike, bin_days: int = 7) -> dict[str, 
     }
 
 
+@dataclass(frozen=True)
+class ScoreReport:
+    """Every figure of one score against 0/1 outcomes; NaN or None where it is undefined.
+
+    Ranking figures (AUC, KS, curves, deciles, top-k) need both outcomes and at least two
+    distinct scores; otherwise they are NaN, None or empty. Calibration is only for
+    probabilities. Rows whose score is NaN are left out and counted in `missing`.
+    """
+
+    n: int
+    missing: int
+    positives: int
+    base_rate: float
+    roc_auc: float
+    pr_auc: float
+    ks: float
+    ks_at_share: float
+    ks_at_score: float
+    top_decile_lift: float
+    top_decile_capture: float
+    roc: list[list[float]] | None
+    pr: list[list[float]] | None
+    deciles: list[Row]
+    at_k: list[Row]
+    calibration: dict[str, object] | None
+
+    @property
+    def rankable(self) -> bool:
+        """Whether the ranking figures are defined (both outcomes, two distinct scores)."""
+        return self.roc is not None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: NaN becomes None (so `json.dumps(..., allow_nan=False)` works)."""
+        clean = _without_nan(asdict(self))
+        assert isinstance(clean, dict)
+        return clean
+
+
+def score_report(
+    labels: npt.ArrayLike,
+    scores: npt.ArrayLike,
+    *,
+    is_probability: bool,
+    at_k: Sequence[int] | None = None,
+) -> ScoreReport:
+    """Discrimination, ranking and (for probabilities) calibration of one score; never raises.
+
+    `at_k` defaults to the top 1%, 5%, 10% and 20% of the scored rows.
+
+    >>> r = score_report([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9], is_probability=True)
+    >>> r.roc_auc, r.ks, r.calibration is not None
+    (1.0, 1.0, True)
+    >>> score_report([0, 0, 0], [0.1, 0.2, 0.3], is_probability=False).roc_auc
+    nan
+    """
+    y, s = _arrays(labels, scores)
+    known = ~np.isnan(s)
+    y, s = y[known], s[known]
+    n, positives = len(y), int(y.sum())
+    nan = math.nan
+    report = ScoreReport(
+        n=n,
+        missing=int((~known).sum()),
+        positives=positives,
+        base_rate=positives / n if n else nan,
+        roc_auc=nan,
+        pr_auc=nan,
+        ks=nan,
+        ks_at_share=nan,
+        ks_at_score=nan,
+        top_decile_lift=nan,
+        top_decile_capture=nan,
+        roc=None,
+        pr=None,
+        deciles=[],
+        at_k=[],
+        calibration=calibration(y, s) if is_probability and n else None,
+    )
+    if not (0 < positives < n and len(np.unique(s)) >= 2):
+        return report
+    ks = ks_curve(y, s)
+    deciles = decile_table(y, s)
+    if at_k is None:
+        at_k = sorted({max(round(n * share), 1) for share in (0.01, 0.05, 0.1, 0.2)})
+    return replace(
+        report,
+        roc_auc=roc_auc(y, s),
+        pr_auc=pr_auc(y, s),
+        ks=_number(ks["ks"]),
+        ks_at_share=_number(ks["at_share"]),
+        ks_at_score=_number(ks["at_score"]),
+        top_decile_lift=_number(deciles[0]["lift"]),
+        top_decile_capture=_number(deciles[0]["cumulative_capture"]),
+        roc=roc_points(y, s),
+        pr=pr_points(y, s),
+        deciles=deciles,
+        at_k=precision_recall_at_k(y, s, at_k),
+    )
+
+
+def _number(value: object) -> float:
+    """A figure from one of the JSON-ready rows above as a float; None becomes NaN."""
+    if value is None:
+        return math.nan
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def _without_nan(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nan(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 __all__ = [
+    "ScoreReport",
     "calibration",
     "decile_table",
     "ks_curve",
     "lead_time_summary",
     "level_confusion",
+    "pr_auc",
     "pr_points",
     "precision_recall_at_k",
+    "roc_auc",
     "roc_points",
+    "score_report",
 ]
