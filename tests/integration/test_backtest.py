@@ -137,3 +137,27 @@ def test_report_command_rerenders_and_refuses_a_bad_summary(
     assert refused.exit_code == 1
     assert "bad.json is not a backtest summary" in refused.stderr
     assert "Traceback" not in refused.output
+
+
+def test_the_report_counts_the_cases_the_team_worked(
+    backtested: Path, tmp_path: Path, cli: CliRunner
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(backtested, ws)
+    ran = cli.invoke(app, ["-w", str(ws), "run", "--as-of", "2024-09-01", "--json"])
+    assert ran.exit_code == 0, ran.output
+    opened = json.loads(ran.stdout)["runs"][0]["counts"]["cases_opened"]
+    result = cli.invoke(
+        app, ["-w", str(ws), "backtest", "--from", "2024-07-07", "--to", "2024-08-04",
+              "--every", "14d", "--horizon", "60d", "--report", str(ws / "again.html")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cases = _summary_at(ws / "again.json")["effect"]["cases"]
+    assert cases["treated"]["cases"] + cases["control"]["cases"] == opened > 0
+    assert cases["treated"]["acted"] == 0  # nobody has worked them yet
+    assert "Cases worked by the response team" in (ws / "again.html").read_text("utf-8")
+
+
+def _summary_at(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data

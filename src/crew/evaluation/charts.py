@@ -235,8 +235,9 @@ def cohort_grid(cohorts: Sequence[Mapping[str, object]], columns: int = 4) -> st
         bins = [b for b in cohort["bins"] if not b.get("missing")]  # type: ignore[attr-defined]
         xs = list(range(1, len(bins) + 1))
         rate = [b["rate"] for b in bins]
-        low = [b["rate"] - b["ci_low"] for b in bins]
-        high = [b["ci_high"] - b["rate"] for b in bins]
+        # Clipped at zero: rounding can put an interval's end a hair inside its rate.
+        low = [max(b["rate"] - b["ci_low"], 0.0) for b in bins]
+        high = [max(b["ci_high"] - b["rate"], 0.0) for b in bins]
         colour = PALETTE[0] if cohort.get("agrees", True) else PALETTE[1]
         axis.errorbar(xs, rate, yerr=[low, high], color=colour, marker="o", markersize=2,
                       linewidth=1, elinewidth=0.6)  # fmt: skip

@@ -25,11 +25,11 @@ from crew.evaluation.metrics import (
     pr_points,
     precision_recall_at_k,
     roc_points,
+    score_report,
 )
 from crew.evaluation.outcomes import WARNED_BY
 from crew.evaluation.stability import drift_summary, score_over_time
 from crew.evaluation.timeliness import timeliness, warning_volume
-from crew.models.metrics import ks_statistic
 
 SCORES: dict[str, tuple[str, bool]] = {
     "churn_probability": ("ML churn probability", True),
@@ -123,22 +123,12 @@ def _oriented(panel: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _score_figures(labels: np.ndarray, scores: np.ndarray, probability: bool) -> dict[str, object]:
-    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-
-    ok = ~np.isnan(scores)
-    y, s = labels[ok], scores[ok]
-    deciles = decile_table(y, s)
-    figures: dict[str, object] = {
-        "n": len(y),
-        "positives": int(y.sum()),
-        "base_rate": float(y.mean()),
-        "roc_auc": float(roc_auc_score(y, s)),
-        "pr_auc": float(average_precision_score(y, s)),
-        "ks": ks_statistic(y, s),
-        "top_decile_lift": deciles[0]["lift"] if deciles else None,
-        "top_decile_capture": deciles[0]["cumulative_capture"] if deciles else None,
-    }
-    figures["brier"] = float(brier_score_loss(y, s)) if probability else None
+    """The headline figures of one score (NaN where undefined: one outcome only, ties)."""
+    r = score_report(labels, scores, is_probability=probability)
+    names = ("n", "positives", "base_rate", "roc_auc", "pr_auc", "ks", "top_decile_lift",
+             "top_decile_capture")  # fmt: skip
+    figures: dict[str, object] = {name: getattr(r, name) for name in names}
+    figures["brier"] = r.calibration["brier"] if probability and r.calibration else None
     return figures
 
 
