@@ -222,11 +222,31 @@ class BackpressureError(CrewError):
         self.retry_after = retry_after
 
 
+class DuplicateUserError(CrewError):
+    """A dashboard user already has the given name."""
+
+    code = "duplicate_user"
+
+
+class UserNotFoundError(CrewError):
+    """No dashboard user has the given name."""
+
+    code = "user_not_found"
+
+
+class AuditLogTamperedError(CrewError):
+    """The audit log's hash chain is broken: a record was edited or deleted."""
+
+    exit_code = 10
+    code = "audit_log_tampered"
+
+
 class CaseNotFoundError(CrewError):
     """No response case with that id."""
 
 
 __all__ = [
+    "AuditLogTamperedError",
     "BackpressureError",
     "CaseNotFoundError",
     "CatalogError",
@@ -234,6 +254,7 @@ __all__ = [
     "CrewError",
     "CustomerNotFoundError",
     "DuplicateTokenError",
+    "DuplicateUserError",
     "DuplicateWarningError",
     "EngineError",
     "EventBusError",
@@ -254,6 +275,7 @@ __all__ = [
     "TaxonomyError",
     "TokenNotFoundError",
     "UnknownIndicatorError",
+    "UserNotFoundError",
     "ValidationFailed",
     "WarningNotFoundError",
     "WeightsError",

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from crew.cli.alerts import alerts_app
+from crew.cli.audit import audit_app
 from crew.cli.cases import cases_app, playbooks_app
 from crew.cli.evaluating import backtest_command, report_command
 from crew.cli.importing import import_command
@@ -24,6 +25,7 @@ from crew.cli.simulating import simulate_command
 from crew.cli.text import text_app
 from crew.cli.thresholds import thresholds_app
 from crew.cli.tokens import tokens_app
+from crew.cli.users import users_app
 from crew.cli.weights import weights_app
 from crew.cli.workspace import init_command, status_command
 
@@ -73,6 +75,8 @@ app.add_typer(cases_app, name="cases")
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
 app.command("report")(report_command)
 

@@ -35,8 +35,11 @@ from crew.store._ops_tables import (
     warnings_table,
     write_run,
 )
+from crew.store.audit import AuditLog
 from crew.store.cases import CaseBook
 from crew.store.tokens import TokenRegistry
+from crew.store.users import UserRegistry
+from crew.store.warning_stats import WarningStats
 from crew.store.workspace import Workspace
 from crew.types import Level, RiskType, WarningState
 
@@ -176,6 +179,21 @@ class OperationalStore:
     def tokens(self) -> TokenRegistry:
         """The API tokens kept in this store (hashed)."""
         return TokenRegistry(self._engine)
+
+    @property
+    def users(self) -> UserRegistry:
+        """The dashboard users kept in this store (passwords hashed)."""
+        return UserRegistry(self._engine)
+
+    @property
+    def audit(self) -> AuditLog:
+        """The hash-chained audit log kept in this store."""
+        return AuditLog(self._engine)
+
+    @property
+    def stats(self) -> WarningStats:
+        """Counts of warnings for dashboards (aggregated in the database)."""
+        return WarningStats(self._engine)
 
     def close(self) -> None:
         """Release the connections."""
