@@ -171,6 +171,7 @@ def run_at(
         make_id=warning_id,
         cooldown_days=cooldowns,
     )
+    changes = _with_unique_ids(changes, store)
     counts = _counts(changes, graded, len(features))
     record = RunRecord(
         run_id=run_id,
@@ -473,6 +474,27 @@ def _group_under_segments(
         for s, r in zip(segment_of, rows["risk_type"], strict=True)
     ]
     rows["parent_id"] = grouped
+
+
+def _with_unique_ids(changes: Changes, store: OperationalStore) -> Changes:
+    """A warning reopened on the day an earlier one of its subject and type was first seen
+    gets the id with a suffix (-2, -3, …) instead of colliding with the closed one."""
+    opened = changes.opened
+    if opened.empty:
+        return changes
+    taken = store.taken_ids(opened["id"].astype(str).tolist())
+    if not taken:
+        return changes
+    renamed: dict[str, str] = {}
+    for old in taken:
+        n = 2
+        while f"{old}-{n}" in taken or store.taken_ids([f"{old}-{n}"]):
+            n += 1
+        renamed[old] = f"{old}-{n}"
+    opened = opened.assign(id=opened["id"].replace(renamed))
+    if "parent_id" in opened.columns:
+        opened["parent_id"] = opened["parent_id"].replace(renamed)
+    return replace(changes, opened=opened)
 
 
 def _counts(changes: Changes, graded: Graded, customers: int) -> dict[str, int]:

@@ -193,6 +193,21 @@ def test_ack_resolve_and_assign_are_recorded_with_the_user(
     assert fraud["state"] == "false_positive" and fraud["history"][-1]["note"] == "test card"
 
 
+def test_start_puts_an_acknowledged_warning_in_progress_and_resolve_cools_down(
+    cli: CliRunner, ws: Path
+) -> None:
+    assert invoke(cli, ws, "ack", "churn-C1-20240501")[0] == 0
+    code, stdout, _ = invoke(cli, ws, "start", "churn-C1-20240501", "--note", "calling")
+    assert code == 0 and "acknowledged → in_progress" in stdout
+    before = datetime.now(UTC)
+    assert invoke(cli, ws, "resolve", "churn-C1-20240501", "--cooldown", "14d")[0] == 0
+    shown = json.loads(invoke(cli, ws, "show", "churn-C1-20240501", "--json")[1])
+    until = datetime.fromisoformat(shown["cooldown_until"])
+    assert timedelta(days=14) <= until - before < timedelta(days=14, minutes=5)
+    code, _, err = invoke(cli, ws, "resolve", "fraud-C2-20240501", "--cooldown", "soon")
+    assert code == 1 and "--cooldown 'soon' is not a length like 90d" in err
+
+
 def test_an_unknown_id_is_an_error_with_a_hint(cli: CliRunner, ws: Path) -> None:
     for args in (("show", "nope"), ("ack", "nope"), ("resolve", "nope"), ("assign", "nope", "x")):
         code, stdout, stderr = invoke(cli, ws, *args)

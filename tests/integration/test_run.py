@@ -252,3 +252,22 @@ def test_a_run_opens_a_case_per_warning_by_playbook_and_a_dry_run_none(
     assert [h["new"] for h in history][-2:] == ["closed", "retained"]
     missing = cli.invoke(app, ["-w", str(root), "cases", "show", "case-nope"])
     assert missing.exit_code == 1 and "No case 'case-nope'" in missing.stderr
+
+
+def test_a_warning_resolved_by_hand_and_raised_again_the_same_day_gets_a_new_id(
+    sim_workspace: Workspace, tmp_path: Path, cli: CliRunner
+) -> None:
+    root = _copy(sim_workspace, tmp_path / "ws")
+    _run(cli, root, "--as-of", "2024-10-01")
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        first = store.active_warnings()
+        target = str(first[first["customer_id"].notna()]["id"].iloc[0])
+    resolved = cli.invoke(
+        app, ["--workspace", str(root), "alerts", "resolve", target, "--cooldown", "0d"]
+    )
+    assert resolved.exit_code == 0, resolved.output
+    again = _run(cli, root, "--as-of", "2024-10-01T06:00")
+    assert again["runs"][0]["counts"]["opened"] >= 1  # type: ignore[index]
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        assert store.get_warning(target).state.value == "resolved"
+        assert store.get_warning(f"{target}-2").state.value == "open"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from rich.table import Table as RichTable
 
 from crew.alerts.control import in_control_group
 from crew.cli._output import emit_json, out, reports_errors, workspace_option, workspace_root
+from crew.cli.models import _days_option
 from crew.store.operational import (
     HistoryEntry,
     OperationalStore,
@@ -216,6 +217,18 @@ def ack_command(
     _move(ctx, workspace_dir, warning, WarningState.ACKNOWLEDGED, note)
 
 
+@alerts_app.command("start")
+@reports_errors
+def start_command(
+    ctx: typer.Context,
+    warning: str = typer.Argument(..., help="Warning id (see 'crew alerts list')."),
+    note: str = typer.Option(None, "--note", help="What is being done.", show_default=False),
+    workspace_dir: Path = workspace_option(),
+) -> None:
+    """Mark an acknowledged warning in progress: someone is acting on it."""
+    _move(ctx, workspace_dir, warning, WarningState.IN_PROGRESS, note)
+
+
 @alerts_app.command("resolve")
 @reports_errors
 def resolve_command(
@@ -224,12 +237,15 @@ def resolve_command(
     false_positive: bool = typer.Option(
         False, "--false-positive", help="Close it as a false alarm rather than as resolved."
     ),
+    cooldown: str = typer.Option(
+        "28d", "--cooldown", help="No new warning of this type for the subject for this long."
+    ),
     note: str = typer.Option(None, "--note", help="Why, for the history.", show_default=False),
     workspace_dir: Path = workspace_option(),
 ) -> None:
     """Close an active warning as resolved (or as a false positive)."""
     state = WarningState.FALSE_POSITIVE if false_positive else WarningState.RESOLVED
-    _move(ctx, workspace_dir, warning, state, note)
+    _move(ctx, workspace_dir, warning, state, note, cooldown=_days_option(cooldown, "--cooldown"))
 
 
 def _move(
@@ -238,10 +254,16 @@ def _move(
     warning: str,
     state: WarningState,
     note: str | None,
+    *,
+    cooldown: int = 0,
 ) -> None:
+    now = datetime.now(UTC)
+    until = now + timedelta(days=cooldown) if cooldown else None
     with _open_store(ctx, workspace_dir) as store:
         before = store.get_warning(warning)
-        after = store.set_state(warning, state, actor=_actor(), at=datetime.now(UTC), note=note)
+        after = store.set_state(
+            warning, state, actor=_actor(), at=now, note=note, cooldown_until=until
+        )
     out.print(f"{after.id}: {before.state.value} → {after.state.value}.", markup=False)
 
 

@@ -285,6 +285,16 @@ class OperationalStore:
         with self._engine.connect() as conn:
             return [_warning(row) for row in conn.execute(query).mappings()]
 
+    def taken_ids(self, ids: Sequence[str]) -> set[str]:
+        """Those of `ids` that some stored warning already has."""
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for start in range(0, len(ids), 1000):
+                chunk = list(ids[start : start + 1000])
+                query = sa.select(warnings_table.c.id).where(warnings_table.c.id.in_(chunk))
+                found.update(conn.scalars(query))
+        return found
+
     def get_warning(self, id: str) -> WarningRecord:
         """The warning `id`; WarningNotFoundError if there is none."""
         with self._engine.connect() as conn:
@@ -301,9 +311,17 @@ class OperationalStore:
             return [HistoryEntry(**row) for row in rows]
 
     def set_state(
-        self, id: str, state: WarningState, *, actor: str, at: datetime, note: str | None = None
+        self,
+        id: str,
+        state: WarningState,
+        *,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+        cooldown_until: datetime | None = None,
     ) -> WarningRecord:
-        """Move warning `id` to `state` (open → acknowledged → in_progress → closed)."""
+        """Move warning `id` to `state` (open → acknowledged → in_progress → closed); a closed
+        warning may keep its subject from a new warning of its type until `cooldown_until`."""
         with self._engine.begin() as conn:
             current = _get(conn, id, for_update=True)
             allowed = ALLOWED_TRANSITIONS[current.state]
@@ -312,6 +330,7 @@ class OperationalStore:
             values: dict[str, object] = {"state": state.value}
             if not state.is_active:
                 values["resolved_at"] = at
+                values["cooldown_until"] = cooldown_until
             conn.execute(warnings_table.update().where(warnings_table.c.id == id).values(values))
             _record(conn, id, at, actor, "state", current.state.value, state.value, note)
             return _get(conn, id)
