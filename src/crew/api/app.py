@@ -20,6 +20,7 @@ from crew.api.metrics import ApiMetrics, RequestMetrics
 from crew.api.routes import ROUTERS
 from crew.api.routes.events import EVENT_DEFS
 from crew.api.state import ApiState
+from crew.api.web import install_dashboard
 from crew.config import Settings
 from crew.ingest.bus import EventBus, open_bus
 from crew.store.operational import open_operational_store
@@ -79,6 +80,7 @@ def create_app(workspace: Workspace, settings: Settings, *, bus: EventBus | None
     app.state.crew = state
     for router in ROUTERS:
         app.include_router(router)
+    install_dashboard(app, workspace)  # the pages at /, /warnings, ... and /static
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=state.metrics)  # outermost: counts 413s too

@@ -1,0 +1,41 @@
+"""The dashboard: server-rendered pages for people, on the same app as the REST API.
+
+Login with a signed session cookie, role-based pages, personal data masked unless the role
+may see it (and then audited), English and 简体中文. Assets are served from `static/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from crew.api.web.forms import router as forms_router
+from crew.api.web.pages import WebState, install_page_errors, make_templates
+from crew.api.web.sessions import LoginThrottle, SessionCodec, session_secret
+from crew.api.web.views import router as views_router
+from crew.indicators.catalog import load_catalog
+from crew.signals.specs import load_signals
+from crew.store.workspace import Workspace
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install_dashboard(app: FastAPI, workspace: Workspace) -> None:
+    """Add the dashboard's pages, forms and static files to `app` (the API's app)."""
+    app.state.crew_web = WebState(
+        codec=SessionCodec(session_secret(workspace.root)),
+        throttle=LoginThrottle(),
+        templates=make_templates(),
+        catalog=load_catalog(workspace.root),
+        signals={s.name: s.label for s in load_signals(workspace.root)},
+        static_dir=STATIC_DIR,
+    )
+    app.include_router(views_router)
+    app.include_router(forms_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_page_errors(app)
+
+
+__all__ = ["STATIC_DIR", "install_dashboard"]
