@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-workspace
+DEMO_PORT ?= 8642
 
 .DEFAULT_GOAL := help
 
@@ -45,7 +46,7 @@ test-fast: $(STAMP) ## Unit tests only, for the edit loop
 bench: $(STAMP) ## Benchmarks, printed as ratios against baselines measured in the same run
 	$(BIN)/python bench/run.py
 
-demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay warnings, backtest, report
+demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay warnings, backtest, report, serve the dashboard
 	rm -rf $(DEMO_DIR)
 	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
 		--workspace $(DEMO_DIR) --import
@@ -57,8 +58,13 @@ demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay w
 	$(BIN)/crew --workspace $(DEMO_DIR) alerts list --level high --limit 10
 	$(BIN)/crew --workspace $(DEMO_DIR) backtest --from 2025-01-05 --to 2025-03-30 --every 7d \
 		--horizon 90d --report $(DEMO_DIR)/report.html
+	@# Demo logins only: a real workspace gets its users from 'crew users add NAME --role R'.
+	printf 'demo\n' | $(BIN)/crew --workspace $(DEMO_DIR) users add demo --role analyst --password-stdin
+	printf 'admin\n' | $(BIN)/crew --workspace $(DEMO_DIR) users add admin --role admin --password-stdin
+	@echo "Dashboard: http://127.0.0.1:$(DEMO_PORT)/  log in as demo / demo (analyst) or admin / admin (admin); Ctrl+C stops."
+	$(BIN)/crew --workspace $(DEMO_DIR) serve --port $(DEMO_PORT)
 
-serve: $(STAMP) ## Serve the REST API on the demo workspace (make demo first; docs at /docs)
+serve: $(STAMP) ## Serve the dashboard and REST API on the demo workspace (make demo first; docs at /docs)
 	$(BIN)/crew --workspace $(DEMO_DIR) serve
 
 clean: ## Remove the virtual environment, caches and the demo workspace

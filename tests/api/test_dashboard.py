@@ -7,7 +7,9 @@ import re
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
+from crew.api.web.pages import dashboard_user
 from crew.api.web.sessions import SESSION_COOKIE
 from crew.store.users import Role
 from crew.types import WarningState
@@ -210,3 +212,18 @@ def test_chinese_labels(client: TestClient, people: None) -> None:
     assert "预警队列" in page.text and ">高<" in page.text and "客户流失" in page.text
     assert page.cookies.get("lang") == "zh"
     assert '<html lang="zh-CN">' in client.get("/").text, "the choice is remembered"
+
+
+def test_dashboard_user_reads_the_session_cookie(
+    client: TestClient, people: None, app: FastAPI
+) -> None:
+    def request_with(cookie: str | None) -> Request:
+        headers = [(b"cookie", f"{SESSION_COOKIE}={cookie}".encode())] if cookie else []
+        return Request({"type": "http", "app": app, "headers": headers})
+
+    login(client, "responder")
+    cookie = client.cookies.get(SESSION_COOKIE)
+    user = dashboard_user(request_with(cookie))
+    assert user is not None and user.role == Role.RESPONDER
+    assert dashboard_user(request_with(None)) is None
+    assert dashboard_user(request_with("forged.cookie")) is None

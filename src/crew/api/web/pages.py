@@ -108,6 +108,23 @@ def viewer(
     return Viewer(user, session)
 
 
+def dashboard_user(request: Request) -> User | None:
+    """The active user logged in to the dashboard by `request`'s session cookie, or None.
+
+    For API routes that a dashboard page calls from the browser, such as the live feed's
+    `EventSource`, which cannot send an `Authorization` header but does send the cookie.
+    """
+    web, state = web_state(request), api_state(request)
+    session = web.codec.decode(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None
+    try:
+        user = state.store.users.get(session.user)
+    except UserNotFoundError:
+        return None
+    return user if user.is_active else None
+
+
 def demand(who: Viewer, permission: Permission) -> None:
     """Refuse the request with a 403 page unless `who` has `permission`."""
     if not who.can(permission):
@@ -221,6 +238,7 @@ __all__ = [
     "Viewer",
     "WebState",
     "analytics",
+    "dashboard_user",
     "demand",
     "install_page_errors",
     "make_templates",
