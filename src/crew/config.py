@@ -155,6 +155,29 @@ class ResponseSettings(BaseModel):
     )
 
 
+class BlacklistSettings(BaseModel):
+    """The shared blacklist (行业黑名单): the partners' key, and how phones are read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key_env: str = Field(
+        default="CREW_BLACKLIST_KEY",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the HMAC key shared by the partners "
+        "(never written in a file); without it, blacklist matching is skipped.",
+    )
+    country_code: str = Field(
+        default="86",
+        pattern=r"^[1-9][0-9]{0,2}$",
+        description="Country calling code of phone numbers written without '+' or '00'.",
+    )
+    source: str = Field(
+        default="local",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$",
+        description="Source name of the entries added here; 'crew blacklist export' shares them.",
+    )
+
+
 class Settings(BaseModel):
     """Everything a workspace can be told in `crew.toml`."""
 
@@ -181,6 +204,9 @@ class Settings(BaseModel):
     )
     stream: StreamSettings = Field(
         default_factory=StreamSettings, description="Event bus of the real-time monitor."
+    )
+    blacklist: BlacklistSettings = Field(
+        default_factory=BlacklistSettings, description="Shared blacklist (行业黑名单)."
     )
 
 
@@ -276,13 +302,17 @@ def render_default_config() -> str:
         f"control_share = {s.response.control_share}\n\n"
         "[spark]\n"
         f"# {SparkSettings.model_fields['master'].description}\n"
-        f'master = "{s.spark.master}"\n'
+        f'master = "{s.spark.master}"\n\n'
+        "[blacklist]\n"
+        f"# {BlacklistSettings.model_fields['key_env'].description}\n"
+        f'key_env = "{s.blacklist.key_env}"\n'
     )
 
 
 __all__ = [
     "CONFIG_FILE",
     "ApiSettings",
+    "BlacklistSettings",
     "ResponseSettings",
     "Settings",
     "SparkSettings",

@@ -245,9 +245,30 @@ class CaseNotFoundError(CrewError):
     """No response case with that id."""
 
 
+class BlacklistKeyError(ConfigError):
+    """The shared blacklist key is missing or too weak where it is needed."""
+
+    code = "blacklist_key"
+
+
+class InvalidBlacklistEntryError(CrewError):
+    """A blacklist entry (import file row, API item or `crew blacklist add`) is refused."""
+
+    exit_code = 5
+    code = "invalid_blacklist_entry"
+
+
+class BlacklistEntryNotFoundError(CrewError):
+    """No blacklist entry with that id."""
+
+    code = "blacklist_entry_not_found"
+
+
 __all__ = [
     "AuditLogTamperedError",
     "BackpressureError",
+    "BlacklistEntryNotFoundError",
+    "BlacklistKeyError",
     "CaseNotFoundError",
     "CatalogError",
     "ConfigError",
@@ -261,6 +282,7 @@ __all__ = [
     "IncompatibleModelError",
     "InconsistentJudgementsError",
     "InsufficientDataError",
+    "InvalidBlacklistEntryError",
     "InvalidTokenError",
     "InvalidTransitionError",
     "MappingError",

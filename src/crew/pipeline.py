@@ -32,6 +32,12 @@ from crew.models.assessment import assess
 from crew.models.combining import load_combine_rule
 from crew.models.dataset import customer_attributes, features_at
 from crew.models.registry import ModelBundle
+from crew.response.blacklist import IdentifierHasher
+from crew.response.blacklist_matching import (
+    blacklist_hits,
+    blacklist_rows,
+    with_blacklist_rows,
+)
 from crew.response.cases import respond
 from crew.response.playbooks import PlaybookBook, load_playbooks
 from crew.signals.changepoint import SegmentShift, segment_shifts
@@ -82,6 +88,8 @@ class RunSetup:
     model_version: int = 0
     playbooks: PlaybookBook | None = None
     control_share: float = DEFAULT_CONTROL_SHARE
+    blacklist: IdentifierHasher | None = None
+    """Hashes customers' identifiers for the shared blacklist; None skips matching."""
 
     @classmethod
     def load(
@@ -93,6 +101,7 @@ class RunSetup:
         model_version: int = 0,
         thresholds_path: Path | None = None,
         control_share: float = DEFAULT_CONTROL_SHARE,
+        blacklist: IdentifierHasher | None = None,
     ) -> RunSetup:
         """Catalog, signals and thresholds of the workspace at `root` for `profile`."""
         catalog = load_catalog(root)
@@ -112,7 +121,7 @@ class RunSetup:
         fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
         return cls(
             catalog, specs, rules, bundle, profile, fingerprint, model_version,
-            load_playbooks(root), control_share,
+            load_playbooks(root), control_share, blacklist,
         )  # fmt: skip
 
 
@@ -156,6 +165,7 @@ def run_at(
     graded = _without_lost(conn, graded, as_of)
     warnings = _warning_rows(graded, signals, setup, features, shifts, active, as_of)
     warnings = _with_review_rings(conn, warnings, setup, as_of)
+    warnings = _with_blacklist_hits(conn, store, warnings, setup, features, as_of)
     warnings = _with_text_reasons(conn, warnings, as_of)
     cooldowns = {
         r.value: max((rule.cooldown_days for n, rule in setup.rules.items()
@@ -319,6 +329,25 @@ def _with_review_rings(
         warnings["risk_type"] == RiskType.FAKE_REVIEW.value
     )
     return pd.concat([warnings[~mine], ring_rows], ignore_index=True)
+
+
+def _with_blacklist_hits(
+    conn: duckdb.DuckDBPyConnection,
+    store: OperationalStore,
+    warnings: pd.DataFrame,
+    setup: RunSetup,
+    features: pd.DataFrame,
+    as_of: datetime,
+) -> pd.DataFrame:
+    """A high fraud warning for each scored customer on the shared blacklist (行业黑名单)."""
+    if setup.blacklist is None:
+        return warnings
+    entries = store.blacklist.in_force(as_of.date())
+    if not entries:
+        return warnings
+    hits = blacklist_hits(conn, entries, setup.blacklist, as_of)
+    scored = {c: e for c, e in hits.items() if c in features.index}
+    return with_blacklist_rows(warnings, blacklist_rows(scored))
 
 
 def _with_text_reasons(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import psycopg
@@ -15,7 +15,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from crew.errors import DuplicateWarningError, OperationalStoreError
+from crew.errors import (
+    DuplicateWarningError,
+    InvalidBlacklistEntryError,
+    OperationalStoreError,
+)
+from crew.store.blacklist import EntryStatus, IdentifierType, NewEntry
 from crew.store.operational import MIGRATIONS, OperationalStore, RunRecord
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -87,6 +92,7 @@ def test_the_schema_is_made_in_the_search_path_schema(schema_url: tuple[str, str
         "cases",
         "case_steps",
         "case_history",
+        "blacklist_entries",
     }
     # One line of migrations, applied to its end (two heads would raise here).
     config = Config()
@@ -124,6 +130,20 @@ def test_a_missing_database_is_named_without_the_password() -> None:
     assert "pa55word" not in caught.value.message + str(caught.value.hint)
     assert "127.0.0.1" in caught.value.message and "no_such_db" in caught.value.message
     assert caught.value.exit_code == 8
+
+
+def test_blacklist_entries_keep_one_listing_per_source(schema_url: tuple[str, str]) -> None:
+    _, url = schema_url
+    entry = NewEntry(IdentifierType.PHONE, "a" * 64, "fraud", date(2024, 5, 1), "bank-x")
+    with OperationalStore.open(url) as store:
+        (first,) = store.blacklist.add([entry], actor="t", at=DAY1)
+        with pytest.raises(InvalidBlacklistEntryError):
+            store.blacklist.add([entry], actor="t", at=DAY1)
+        store.blacklist.set_status(first, EntryStatus.WITHDRAWN, actor="t", at=DAY1)
+        store.blacklist.add([entry], actor="t", at=DAY1)
+        assert [e.listed_on for e in store.blacklist.in_force(date(2024, 5, 2))] == [
+            date(2024, 5, 1)
+        ]
 
 
 def test_the_migration_downgrades_and_upgrades_again(schema_url: tuple[str, str]) -> None:

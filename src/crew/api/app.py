@@ -18,6 +18,7 @@ from crew.api.errors import install_error_handlers
 from crew.api.limits import BodySizeLimit, RateLimiter
 from crew.api.metrics import ApiMetrics, RequestMetrics
 from crew.api.routes import ROUTERS
+from crew.api.routes.blacklist import router as blacklist_router
 from crew.api.routes.events import EVENT_DEFS
 from crew.api.state import ApiState
 from crew.api.web import install_dashboard
@@ -80,6 +81,7 @@ def create_app(workspace: Workspace, settings: Settings, *, bus: EventBus | None
     app.state.crew = state
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(blacklist_router)
     install_dashboard(app, workspace)  # the pages at /, /warnings, ... and /static
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)

@@ -17,11 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crew.errors import (
     BackpressureError,
+    BlacklistEntryNotFoundError,
+    BlacklistKeyError,
     CrewError,
     CustomerNotFoundError,
     DuplicateTokenError,
     DuplicateWarningError,
     EventBusError,
+    InvalidBlacklistEntryError,
     InvalidTokenError,
     InvalidTransitionError,
     MissingScopeError,
@@ -42,16 +45,19 @@ STATUS: dict[type[CrewError], int] = {
     WarningNotFoundError: 404,
     CustomerNotFoundError: 404,
     TokenNotFoundError: 404,
+    BlacklistEntryNotFoundError: 404,
     InvalidTransitionError: 409,
     DuplicateWarningError: 409,
     DuplicateTokenError: 409,
     PayloadTooLargeError: 413,
     ValidationFailed: 422,
+    InvalidBlacklistEntryError: 422,
     RateLimitedError: 429,
     BackpressureError: 429,
     OperationalStoreError: 503,
     WorkspaceError: 503,  # the analytical store is held by another process
     EventBusError: 503,
+    BlacklistKeyError: 503,  # the server has no shared key to check pushes against
 }
 
 

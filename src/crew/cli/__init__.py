@@ -8,6 +8,7 @@ import typer
 
 from crew.cli.alerts import alerts_app
 from crew.cli.audit import audit_app
+from crew.cli.blacklist import blacklist_app
 from crew.cli.cases import cases_app, playbooks_app
 from crew.cli.evaluating import backtest_command, report_command
 from crew.cli.importing import import_command
@@ -72,6 +73,7 @@ app.add_typer(thresholds_app, name="thresholds")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(cases_app, name="cases")
+app.add_typer(blacklist_app, name="blacklist")
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 app.add_typer(tokens_app, name="tokens")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from crew.evaluation.outcomes import LOOKBACK_DAYS, OutcomeFigures, check_outcom
 from crew.indicators.catalog import load_catalog
 from crew.models.registry import check_compatible, load_bundle
 from crew.pipeline import RunResult, RunSetup, replay, schedule
+from crew.response.blacklist import load_hasher
 from crew.store.models import model_records
 from crew.store.operational import OperationalStore, open_operational_store
 from crew.store.workspace import Workspace, open_workspace
@@ -92,6 +94,7 @@ def run_command(
             on_run=lambda _: bar.update(task, advance=1),
         )  # fmt: skip
         check = _episode_check(workspace, store, conn, instants) if len(instants) > 1 else None
+        _blacklist_notice(workspace, store, setup, instants[-1])
         foreseen = _outcome_check(store, conn, instants) if len(instants) > 1 else []
         open_now = len(store.active_warnings())
     if as_json:
@@ -161,7 +164,17 @@ def setup_for(workspace: Workspace, profile: Industry | None, config: Path | Non
     return RunSetup.load(
         workspace.root, profile, bundle, model_version=version, thresholds_path=config,
         control_share=workspace.settings.response.control_share,
+        blacklist=load_hasher(workspace.settings.blacklist, os.environ),
     )  # fmt: skip
+
+
+def _blacklist_notice(
+    workspace: Workspace, store: OperationalStore, setup: RunSetup, at: datetime
+) -> None:
+    """One line when blacklist entries exist but no key is set to match them."""
+    if setup.blacklist is None and store.blacklist.in_force(at.date()):
+        key_env = workspace.settings.blacklist.key_env
+        console.print(f"Shared blacklist not matched: {key_env} is not set.", markup=False)
 
 
 def _episode_check(

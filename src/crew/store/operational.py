@@ -36,6 +36,7 @@ from crew.store._ops_tables import (
     write_run,
 )
 from crew.store.audit import AuditLog
+from crew.store.blacklist import Blacklist
 from crew.store.cases import CaseBook
 from crew.store.tokens import TokenRegistry
 from crew.store.users import UserRegistry
@@ -169,6 +170,11 @@ class OperationalStore:
     def url(self) -> str:
         """The store's URL with any password hidden."""
         return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def blacklist(self) -> Blacklist:
+        """The shared blacklist entries kept in this store (hashes only)."""
+        return Blacklist(self._engine)
 
     @property
     def cases(self) -> CaseBook:
