@@ -7,26 +7,18 @@ import sys
 import typer
 from typer.testing import CliRunner
 
-COMMANDS = (
-    "init",
-    "import",
-    "simulate",
-    "status",
-    "indicators",
-    "indicators list",
-    "indicators compute",
-    "indicators docs",
-    "weights",
-    "weights ahp",
-    "weights entropy",
-    "weights combine",
-    "weights show",
-    "train",
-    "evaluate",
-    "score",
-    "explain",
-    "models",
-)
+def command_paths(app: typer.Typer, prefix: str = "") -> list[str]:
+    """Every command and group of `app`, in the order they were registered."""
+    paths: list[str] = []
+    for command in app.registered_commands:
+        name = command.name or (command.callback.__name__ if command.callback else "")
+        paths.append(f"{prefix}{name}")
+    for group in app.registered_groups:
+        if group.typer_instance is None or group.name is None:
+            continue
+        paths.append(f"{prefix}{group.name}")
+        paths.extend(command_paths(group.typer_instance, f"{prefix}{group.name} "))
+    return paths
 
 
 def render_cli_reference(app: typer.Typer) -> str:
@@ -37,7 +29,7 @@ def render_cli_reference(app: typer.Typer) -> str:
         "# CLI reference\n",
         "Generated from `--help` by `make docs`; a test fails when this page is stale.\n",
     ]
-    for command in ("", *COMMANDS):
+    for command in ("", *command_paths(app)):
         args = [*command.split(), "--help"]
         result = runner.invoke(app, args, env=env, prog_name="crew")
         text = "\n".join(line.rstrip() for line in result.stdout.strip().splitlines())
