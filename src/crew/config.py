@@ -9,13 +9,21 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Self, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crew.errors import ConfigError
-from crew.types import Industry
+from crew.types import Industry, Level, NotificationEvent, RiskType
 
 CONFIG_FILE = "crew.toml"
 ENV_PREFIX = "CREW_"
@@ -178,6 +186,93 @@ class BlacklistSettings(BaseModel):
     )
 
 
+class WebhookSettings(BaseModel):
+    """One `[[webhooks]]` receiver: where warning changes are POSTed, signed, and which ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
+        description="Short unique name (e.g. crm); part of each delivery id and of the logs.",
+    )
+    url: str = Field(
+        pattern=r"^https?://\S+$",
+        description="Address the JSON is POSTed to. It is never logged (it may hold a token).",
+    )
+    secret_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the signing secret (preferred: keeps it "
+        "out of the file).",
+    )
+    secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="The signing secret itself, when an environment variable cannot be used.",
+    )
+    min_level: Level = Field(
+        default=Level.LOW, description="Only warnings at this level or above are sent."
+    )
+    risk_types: list[RiskType] = Field(
+        default_factory=list, description="Only these risk types are sent; empty means all."
+    )
+    events: list[NotificationEvent] = Field(
+        default_factory=lambda: [
+            NotificationEvent.OPENED,
+            NotificationEvent.ESCALATED,
+            NotificationEvent.RESOLVED,
+        ],
+        description="Which changes are sent: opened, escalated, resolved.",
+    )
+    max_attempts: int = Field(
+        default=6, ge=1, le=50, description="Tries before a delivery is dead-lettered."
+    )
+    timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds one POST may take before it fails."
+    )
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> Self:
+        if (self.secret is None) == (self.secret_env is None):
+            raise ValueError("set exactly one of secret_env (preferred) and secret")
+        if NotificationEvent.HELD in self.events:
+            raise ValueError("'held' warnings are never sent; use opened, escalated, resolved")
+        return self
+
+
+class NotifySettings(BaseModel):
+    """How notifications are dispatched to webhooks and streamed to dashboards."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between two passes of the dispatcher inside 'crew serve'.",
+    )
+    backoff_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wait before the second attempt of a failed delivery; it doubles with "
+        "each further attempt (with random jitter).",
+    )
+    backoff_max_s: float = Field(
+        default=3600.0, gt=0, description="Longest wait between two attempts of a delivery."
+    )
+    stream_poll_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="Seconds between two looks at the outbox by each /v1/stream/alerts client.",
+    )
+    stream_heartbeat_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds of quiet after which /v1/stream/alerts sends a comment line, so "
+        "proxies keep the connection open.",
+    )
+
+
 class Settings(BaseModel):
     """Everything a workspace can be told in `crew.toml`."""
 
@@ -208,6 +303,22 @@ class Settings(BaseModel):
     blacklist: BlacklistSettings = Field(
         default_factory=BlacklistSettings, description="Shared blacklist (行业黑名单)."
     )
+    webhooks: list[WebhookSettings] = Field(
+        default_factory=list,
+        description="Receivers of warning changes ([[webhooks]] tables), each signed with HMAC.",
+    )
+    notify: NotifySettings = Field(
+        default_factory=NotifySettings, description="Webhook dispatch and alert streaming."
+    )
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_webhook_names(cls, webhooks: list[WebhookSettings]) -> list[WebhookSettings]:
+        names = [w.name for w in webhooks]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"webhook names must be unique; repeated: {', '.join(twice)}")
+        return webhooks
 
 
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
@@ -230,8 +341,11 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        got = first.get("input")
+        # A webhook's secret must not reach a terminal or a log, nor a table that holds one.
+        shown = "" if "secret" in where or isinstance(got, dict) else f" (got {got!r})"
         raise ConfigError(
-            f"{path}: {where}: {first['msg']} (got {first.get('input')!r}).",
+            f"{path}: {where}: {first['msg']}{shown}.",
             hint="'crew init --help' lists the settings; docs/operations.md explains each.",
         ) from None
 
@@ -313,11 +427,13 @@ __all__ = [
     "CONFIG_FILE",
     "ApiSettings",
     "BlacklistSettings",
+    "NotifySettings",
     "ResponseSettings",
     "Settings",
     "SparkSettings",
     "StoreSettings",
     "StreamSettings",
+    "WebhookSettings",
     "load_config",
     "parse_yaml_rules",
 ]

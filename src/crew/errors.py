@@ -264,6 +264,18 @@ class BlacklistEntryNotFoundError(CrewError):
     code = "blacklist_entry_not_found"
 
 
+class SilenceNotFoundError(CrewError):
+    """No silence with that id."""
+
+    code = "silence_not_found"
+
+
+class WebhookSecretError(ConfigError):
+    """A webhook's signing secret is missing where crew.toml says it is."""
+
+    code = "webhook_secret"
+
+
 __all__ = [
     "AuditLogTamperedError",
     "BackpressureError",
@@ -292,6 +304,7 @@ __all__ = [
     "OperationalStoreError",
     "PayloadTooLargeError",
     "RateLimitedError",
+    "SilenceNotFoundError",
     "SourceError",
     "StaleDataError",
     "TaxonomyError",
@@ -300,6 +313,7 @@ __all__ = [
     "UserNotFoundError",
     "ValidationFailed",
     "WarningNotFoundError",
+    "WebhookSecretError",
     "WeightsError",
     "WorkspaceError",
 ]

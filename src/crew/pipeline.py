@@ -192,7 +192,7 @@ def run_at(
         config_fingerprint=setup.fingerprint,
         counts=counts,
     )
-    store.apply_run(record, changes.opened, changes.updated, changes.closed)
+    store.apply_run(record, changes.opened, changes.updated, changes.closed, held=changes.held)
     if setup.playbooks is not None and not dry_run:
         counts.update(
             # Every active warning without a case gets one: a crash between the two

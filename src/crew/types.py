@@ -114,6 +114,33 @@ class WarningState(StrEnum):
         return self in (WarningState.OPEN, WarningState.ACKNOWLEDGED, WarningState.IN_PROGRESS)
 
 
+class NotificationEvent(StrEnum):
+    """What happened to a warning that people may be told about (通知事件)."""
+
+    OPENED = "opened"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"  # closed as resolved or as a false positive
+    HELD = "held"  # raised again while its closed namesake cools down: never sent
+
+
+class NotificationStatus(StrEnum):
+    """Where a notification is: waiting to be routed, handed to receivers, or held back."""
+
+    PENDING = "pending"
+    ROUTED = "routed"
+    SUPPRESSED = "suppressed"
+
+
+class SuppressionReason(StrEnum):
+    """Why a notification was not sent."""
+
+    DEDUPLICATED = "deduplicated"  # receivers were already told this much about the warning
+    COOLDOWN = "cooldown"  # the warning was held back: its closed namesake cools down
+    GROUPED = "grouped"  # the segment warning it is grouped under speaks for it
+    SILENCED = "silenced"  # a user silenced its customer, type or segment for a while
+    NO_RECEIVER = "no_receiver"  # no configured webhook wants it
+
+
 class CaseState(StrEnum):
     """Lifecycle states of a response case (处置工单)."""
 
@@ -142,8 +169,11 @@ __all__ = [
     "Industry",
     "InteractionKind",
     "Level",
+    "NotificationEvent",
+    "NotificationStatus",
     "OutcomeKind",
     "RiskType",
+    "SuppressionReason",
     "Table",
     "TxnType",
     "WarningState",

@@ -95,6 +95,9 @@ def test_openapi_describes_every_route_and_field(client: TestClient) -> None:
         "/v1/alerts/{warning_id}",
         "/v1/customers/{customer_id}/risk",
         "/v1/events",
+        "/v1/blacklist",
+        "/v1/blacklist/{entry_id}",
+        "/v1/stream/alerts",
         "/metrics",
     }
     for path, operations in spec["paths"].items():

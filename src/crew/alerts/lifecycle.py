@@ -31,6 +31,8 @@ class Changes:
     updated: pd.DataFrame
     closed: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
+    held: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Raised again while a closed namesake cools down: id (of that one), level, cooldown_until."""
 
 
 def plan_changes(
@@ -107,7 +109,7 @@ def plan_changes(
     }
     return Changes(
         opened=_restore(opened), updated=_restore(updated.drop(columns=["previous_level"])),
-        closed=closed, counts=counts,
+        closed=closed, counts=counts, held=_held(fresh[held], _keyed(cooling)),
     )  # fmt: skip
 
 
@@ -125,6 +127,15 @@ def _restore(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("customer_id", "segment"):
         out[column] = out[column].replace("", None)
     return out.reset_index(drop=True)
+
+
+def _held(held: pd.DataFrame, cooling: pd.DataFrame) -> pd.DataFrame:
+    """Each held warning with the closed one it is held by (the one cooling down longest)."""
+    if held.empty:
+        return pd.DataFrame(columns=["id", "level", "cooldown_until"])
+    latest = cooling.sort_values("cooldown_until").drop_duplicates(KEY, keep="last")
+    by = held[[*KEY, "level"]].merge(latest[[*KEY, "id", "cooldown_until"]], on=KEY)
+    return by[["id", "level", "cooldown_until"]].reset_index(drop=True)
 
 
 def _cooling_down(fresh: pd.DataFrame, cooling: pd.DataFrame, as_of: datetime) -> pd.Series:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from crew import __version__
+from crew.api.docs import install_docs
 from crew.api.errors import install_error_handlers
 from crew.api.limits import BodySizeLimit, RateLimiter
 from crew.api.metrics import ApiMetrics, RequestMetrics
@@ -77,8 +78,11 @@ def create_app(workspace: Workspace, settings: Settings, *, bus: EventBus | None
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN; install_docs serves local copies
+        redoc_url=None,
     )
     app.state.crew = state
+    install_docs(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(blacklist_router)

@@ -10,7 +10,7 @@ import logging
 import math
 from collections.abc import Callable
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crew.api.state import ApiState, api_state
@@ -32,35 +32,56 @@ def require(scope: TokenScope) -> Callable[..., ApiToken]:
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
         state: ApiState = Depends(api_state),  # noqa: B008
     ) -> ApiToken:
-        if credentials is None:
-            raise InvalidTokenError(
-                "This request needs an API token.",
-                hint="Send 'Authorization: Bearer <secret>'; 'crew tokens create' makes one.",
-            )
-        token = state.store.tokens.authenticate(credentials.credentials)
-        if token is None:
-            log.info("request refused: unknown or revoked API token")
-            raise InvalidTokenError(
-                "The API token is unknown or revoked.",
-                hint="'crew tokens list' shows the active tokens; create a new one if needed.",
-            )
-        if not token.scope.allows(scope):
-            raise MissingScopeError(
-                f"Token '{token.name}' has scope {token.scope.value}; this needs {scope.value}.",
-                hint=f"Use a token created with --scope {scope.value} (or admin).",
-            )
-        wait = state.limiter.wait_for(token.name)
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise RateLimitedError(
-                f"Token '{token.name}' is over its rate limit "
-                f"({state.limiter.rate:g} requests/s, bursts of {state.limiter.burst}).",
-                retry_after=seconds,
-                hint=f"Retry after {seconds} s; batch events into fewer requests.",
-            )
-        return token
+        return _admit(credentials.credentials if credentials else None, state, scope)
 
     return dependency
 
 
-__all__ = ["bearer", "require"]
+def require_in_query(scope: TokenScope) -> Callable[..., ApiToken]:
+    """Like `require`, but the secret may also come as `?token=` (browsers' EventSource
+    cannot send headers). It then shows in URLs: use a read token, and rotate it."""
+
+    def dependency(
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+        state: ApiState = Depends(api_state),  # noqa: B008
+        token: str | None = Query(
+            None, description="The API token's secret, for clients that cannot send headers."
+        ),
+    ) -> ApiToken:
+        return _admit(credentials.credentials if credentials else token, state, scope)
+
+    return dependency
+
+
+def _admit(secret: str | None, state: ApiState, scope: TokenScope) -> ApiToken:
+    """The token whose secret is `secret`, if it may do `scope` now; else the error."""
+    if secret is None:
+        raise InvalidTokenError(
+            "This request needs an API token.",
+            hint="Send 'Authorization: Bearer <secret>'; 'crew tokens create' makes one.",
+        )
+    token = state.store.tokens.authenticate(secret)
+    if token is None:
+        log.info("request refused: unknown or revoked API token")
+        raise InvalidTokenError(
+            "The API token is unknown or revoked.",
+            hint="'crew tokens list' shows the active tokens; create a new one if needed.",
+        )
+    if not token.scope.allows(scope):
+        raise MissingScopeError(
+            f"Token '{token.name}' has scope {token.scope.value}; this needs {scope.value}.",
+            hint=f"Use a token created with --scope {scope.value} (or admin).",
+        )
+    wait = state.limiter.wait_for(token.name)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise RateLimitedError(
+            f"Token '{token.name}' is over its rate limit "
+            f"({state.limiter.rate:g} requests/s, bursts of {state.limiter.burst}).",
+            retry_after=seconds,
+            hint=f"Retry after {seconds} s; batch events into fewer requests.",
+        )
+    return token
+
+
+__all__ = ["bearer", "require", "require_in_query"]

@@ -20,8 +20,10 @@ from crew.cli.models import (
     score_command,
     train_command,
 )
+from crew.cli.notify import notify_app
 from crew.cli.run import run_command
 from crew.cli.serving import serve_command, worker_command
+from crew.cli.silences import silence_command, silences_command, unsilence_command
 from crew.cli.simulating import simulate_command
 from crew.cli.text import text_app
 from crew.cli.thresholds import thresholds_app
@@ -70,7 +72,11 @@ app.command("explain")(explain_command)
 app.command("models")(models_command)
 app.command("run")(run_command)
 app.add_typer(thresholds_app, name="thresholds")
+alerts_app.command("silence")(silence_command)
+alerts_app.command("silences")(silences_command)
+alerts_app.command("unsilence")(unsilence_command)
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(notify_app, name="notify")
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(cases_app, name="cases")
 app.add_typer(blacklist_app, name="blacklist")

@@ -27,7 +27,9 @@ from crew.cli._output import console, reports_errors, workspace_option, workspac
 from crew.config import CONFIG_FILE, Settings, load_config
 from crew.errors import ConfigError, WorkspaceError
 from crew.ingest.bus import InProcessBus, open_bus
-from crew.store.workspace import open_workspace
+from crew.response.notifiers import webhook_dispatcher
+from crew.store.operational import open_operational_store
+from crew.store.workspace import Workspace, open_workspace
 
 _API = "crew.api.app"
 _STREAM = "crew.stream.worker"
@@ -95,6 +97,35 @@ def _with_worker(app: FastAPI, worker: _Worker) -> None:
     app.router.lifespan_context = lifespan
 
 
+def _with_dispatcher(app: FastAPI, workspace: Workspace, settings: Settings) -> None:
+    """Send notifications to the webhooks in a thread, from the app's start-up to shutdown."""
+    store = open_operational_store(workspace, settings.store.operational_url)
+    try:
+        dispatcher = webhook_dispatcher(store, settings)  # a missing secret stops us here
+    except Exception:
+        store.close()
+        raise
+    serve = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=dispatcher.run, args=(stop,), name="crew-notify", daemon=True
+        )
+        thread.start()
+        try:
+            async with serve(app):
+                yield
+        finally:
+            stop.set()  # a POST under way finishes (at most the webhook's timeout)
+            await asyncio.to_thread(thread.join, 30)
+            dispatcher.close()
+            store.close()
+
+    app.router.lifespan_context = lifespan
+
+
 @reports_errors
 def serve_command(
     ctx: typer.Context,
@@ -123,10 +154,18 @@ def serve_command(
         _with_worker(
             app, stream.Worker(bus.subscribe("embedded"), stream.count_events, batch=batch)
         )
+    _with_dispatcher(app, workspace, settings)
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"CREW API on http://{host}:{port} (docs: /docs), Ctrl+C to stop.")
     # uvicorn shuts the app down on SIGTERM/SIGINT, then re-raises the signal to exit.
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    # Open /v1/stream/alerts connections never end by themselves: cut them after 5 s.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=5,
+    )
 
 
 @reports_errors

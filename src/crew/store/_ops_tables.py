@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -187,8 +187,14 @@ def write_run(
     opened: pd.DataFrame,
     updated: pd.DataFrame,
     closed: pd.DataFrame,
+    *,
+    on_changes: Callable[[sa.Connection, pd.DataFrame], None] | None = None,
 ) -> None:
-    """Close, update and insert warnings, their history and the `runs` row in one transaction."""
+    """Close, update and insert warnings, their history and the `runs` row in one transaction.
+
+    `on_changes` is called inside the transaction with the history rows written (the
+    notifications are written there, so they commit with the changes or not at all).
+    """
     new = _opened(opened, run.run_id)
     changes = _updated(updated, run.run_id)
     closures = _closed(closed)
@@ -213,10 +219,13 @@ def write_run(
                 conn.exec_driver_sql(sql, _params(new, dialect))
                 history.append(_created(new))
             changed = [h for h in history if not h.empty]
+            entries = pd.DataFrame()
             if changed:
                 entries = pd.concat(changed, ignore_index=True).assign(actor=_ACTOR)
                 sql = _insert_sql("warning_history", list(entries.columns), dialect)
                 conn.exec_driver_sql(sql, _params(entries, dialect))
+            if on_changes is not None:
+                on_changes(conn, entries)
     except IntegrityError:
         closing = set(closures["id"]) if not closures.empty else set()
         error = _duplicate_error(engine, run, new, closing)

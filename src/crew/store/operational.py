@@ -35,14 +35,17 @@ from crew.store._ops_tables import (
     warnings_table,
     write_run,
 )
+from crew.store._outbox_tables import write_notifications, write_run_notifications
 from crew.store.audit import AuditLog
 from crew.store.blacklist import Blacklist
 from crew.store.cases import CaseBook
+from crew.store.outbox import Outbox
+from crew.store.silences import SilenceBook
 from crew.store.tokens import TokenRegistry
 from crew.store.users import UserRegistry
 from crew.store.warning_stats import WarningStats
 from crew.store.workspace import Workspace
-from crew.types import Level, RiskType, WarningState
+from crew.types import Level, NotificationEvent, RiskType, WarningState
 
 MIGRATIONS = Path(__file__).parent / "migrations"  # Alembic's script_location; no alembic.ini
 
@@ -177,6 +180,16 @@ class OperationalStore:
         return Blacklist(self._engine)
 
     @property
+    def outbox(self) -> Outbox:
+        """The notifications of warning changes and their webhook deliveries."""
+        return Outbox(self._engine)
+
+    @property
+    def silences(self) -> SilenceBook:
+        """The silences users set on notifications."""
+        return SilenceBook(self._engine)
+
+    @property
     def cases(self) -> CaseBook:
         """The response cases kept in this store."""
         return CaseBook(self._engine)
@@ -249,20 +262,28 @@ class OperationalStore:
         opened: pd.DataFrame,
         updated: pd.DataFrame,
         closed: pd.DataFrame,
+        *,
+        held: pd.DataFrame | None = None,
     ) -> None:
-        """Write one run's changes and its `runs` row in one transaction (all or nothing).
+        """Write one run's changes, its notifications and `runs` row in one transaction.
 
         `opened` has the table's columns (at least risk_type, level, score, first_seen and a
         customer_id or segment; `id` defaults to `warning_id(...)`); `updated` has id, level,
         score, last_seen, signals, evidence, reasons, recommended_action; `closed` has id,
         resolved_at, cooldown_until and optionally state (default resolved). Other columns are
-        ignored; timestamps must be time-zone aware.
+        ignored; timestamps must be time-zone aware. `held` (id of the closed warning, level,
+        cooldown_until) records warnings held back in cooldown. Each opened, escalated and
+        closed warning gets a pending notification in the outbox, in the same transaction.
 
         Raises:
             DuplicateWarningError: a second active warning for a subject and type, a warning
                 id or the run id already stored; nothing is written.
         """
-        write_run(self._engine, run, opened, updated, closed)
+
+        def notify(conn: sa.Connection, history: pd.DataFrame) -> None:
+            write_run_notifications(conn, history, held, run.as_of)
+
+        write_run(self._engine, run, opened, updated, closed, on_changes=notify)
 
     def list_warnings(
         self,
@@ -339,6 +360,8 @@ class OperationalStore:
                 values["cooldown_until"] = cooldown_until
             conn.execute(warnings_table.update().where(warnings_table.c.id == id).values(values))
             _record(conn, id, at, actor, "state", current.state.value, state.value, note)
+            if not state.is_active:
+                write_notifications(conn, NotificationEvent.RESOLVED, [id])
             return _get(conn, id)
 
     def assign(self, id: str, assignee: str, *, actor: str, at: datetime) -> WarningRecord:
