@@ -7,6 +7,7 @@ import sys
 import typer
 from typer.testing import CliRunner
 
+
 def command_paths(app: typer.Typer, prefix: str = "") -> list[str]:
     """Every command and group of `app`, in the order they were registered."""
     paths: list[str] = []
