@@ -157,3 +157,23 @@ def test_another_authenticator_can_stand_in_for_the_token(app: FastAPI, base_url
     ):
         assert response.status_code == 200
         assert next(response.iter_lines()) == "retry: 3000"
+
+
+def test_a_dashboard_user_reads_the_stream_with_the_session_cookie(
+    app: FastAPI, base_url: str
+) -> None:
+    from crew.response.access import Role
+
+    app.state.crew.store.users.add("ann", Role.ANALYST, "a good password", at=DAY1)
+    with httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0)) as client:
+        refused = client.get("/v1/stream/alerts")
+        assert refused.status_code == 401  # no cookie, no token
+        form = client.get("/login").text
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        answer = client.post(
+            "/login", data={"user": "ann", "password": "a good password", "csrf": csrf}
+        )
+        assert answer.status_code in (200, 303)
+        with client.stream("GET", "/v1/stream/alerts") as response:
+            assert response.status_code == 200
+            assert next(response.iter_lines()) == "retry: 3000"

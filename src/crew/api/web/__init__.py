@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 
+from crew.api.auth import bearer
+from crew.api.routes.stream import STREAM_READER
+from crew.api.state import ApiState, api_state
 from crew.api.web.forms import router as forms_router
-from crew.api.web.pages import WebState, install_page_errors, make_templates
+from crew.api.web.pages import WebState, dashboard_user, install_page_errors, make_templates
 from crew.api.web.sessions import LoginThrottle, SessionCodec, session_secret
 from crew.api.web.views import router as views_router
 from crew.indicators.catalog import load_catalog
@@ -36,6 +40,22 @@ def install_dashboard(app: FastAPI, workspace: Workspace) -> None:
     app.include_router(forms_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app)
+    app.dependency_overrides[STREAM_READER] = _stream_reader
+
+
+def _stream_reader(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+    state: ApiState = Depends(api_state),  # noqa: B008
+    token: str | None = Query(
+        None, description="The API token's secret, for clients that cannot send headers."
+    ),
+) -> object:
+    """The live feed admits a logged-in dashboard user by cookie, else a read token."""
+    user = dashboard_user(request)
+    if user is not None:
+        return user
+    return STREAM_READER(credentials, state, token)
 
 
 __all__ = ["STATIC_DIR", "install_dashboard"]

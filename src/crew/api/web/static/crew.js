@@ -67,7 +67,7 @@
       } else {
         item.appendChild(document.createTextNode(subject));
       }
-      item.appendChild(text("span", " " + (w.last_seen || w.first_seen || "").slice(0, 16).replace("T", " "), "muted"));
+      item.appendChild(text("span", " " + (w.at || w.last_seen || w.first_seen || "").slice(0, 16).replace("T", " "), "muted"));
       list.insertBefore(item, list.firstChild);
       while (list.children.length > 50) { list.removeChild(list.lastChild); }
     });
