@@ -18,12 +18,17 @@ Pipeline: `crew run` at one instant for every customer once indicators are store
 against the 180 s target for 1,000,000 customers and as a ratio over the indicator computation
 measured in the same run; see bench/pipeline.py.
 
+Stream: events per second into the online state, through the whole stream handler and
+through a worker on Redis Streams, next to the raw XADD/XREADGROUP rate measured in the same
+run; see bench/stream.py.
+
 Sizes: CREW_BENCH_ROWS (default 10,000,000), CREW_BENCH_SIM_CUSTOMERS (default 100,000),
 CREW_BENCH_IND_CUSTOMERS (default 1,000,000), CREW_BENCH_IND_TXNS_PER_CUSTOMER (default 50),
 CREW_BENCH_PANDAS_CUSTOMERS (default 100,000); also CREW_BENCH_IND_INTERACTIONS_PER_CUSTOMER
 (default 21), CREW_BENCH_IND_EVENTS_PER_CUSTOMER (default 100), CREW_BENCH_TEXTS
 (default 20,000) and CREW_BENCH_RUN_CUSTOMERS (default 1,000,000; rows per customer as for
-the indicators, so that both share one cached workspace).
+the indicators, so that both share one cached workspace), CREW_BENCH_STREAM_EVENTS (default
+200,000) and CREW_BENCH_STREAM_CUSTOMERS (default 5,000).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from crew.store import init_workspace
 from crew.types import Industry
 from indicators import main as bench_indicators
 from pipeline import main as bench_pipeline
+from stream import main as bench_stream
 from text import main as bench_text
 
 CACHE = Path(__file__).parent / ".data"
@@ -169,6 +175,7 @@ def main() -> None:
     bench_indicators()
     bench_text()
     bench_pipeline()
+    bench_stream()
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ def test_openapi_describes_every_route_and_field(client: TestClient) -> None:
         "/v1/events",
         "/v1/blacklist",
         "/v1/blacklist/{entry_id}",
+        "/v1/quarantine",
         "/v1/stream/alerts",
         "/metrics",
     }

@@ -161,6 +161,24 @@ class ErrorOut(BaseModel):
     error: ErrorDetail = Field(description="The error.")
 
 
+class QuarantinedOut(BaseModel):
+    """An event the stream accepted and kept away from the indicators."""
+
+    id: int = Field(description="Row number in the quarantine.")
+    event_key: str = Field(description="table:record_id of the event.")
+    customer_id: str | None = Field(description="Customer the event named.")
+    reason: str = Field(description="Why it was quarantined, e.g. unknown customer.")
+    received_at: datetime = Field(description="When the stream handler quarantined it.")
+    event: dict[str, JsonValue] = Field(description="The event as it arrived.")
+
+
+class QuarantineList(BaseModel):
+    """Quarantined events, newest first."""
+
+    count: int = Field(description="Number of events in this answer.")
+    events: list[QuarantinedOut] = Field(description="The events, newest first.")
+
+
 def finite(value: object) -> object:
     """`value` with every NaN or infinity, however deeply nested, replaced by None.
 
@@ -183,6 +201,8 @@ __all__ = [
     "ErrorOut",
     "Health",
     "HistoryOut",
+    "QuarantineList",
+    "QuarantinedOut",
     "ScoreOut",
     "WarningChange",
     "WarningDetail",

@@ -33,7 +33,7 @@ from crew.store.workspace import Workspace, open_workspace
 
 _API = "crew.api.app"
 _STREAM = "crew.stream.worker"
-_DEFAULT_HANDLER = f"{_STREAM}:count_events"
+_DEFAULT_HANDLER = "crew.stream.handler:instant_warnings"
 
 
 class _Worker(Protocol):
@@ -47,6 +47,15 @@ class _Worker(Protocol):
 def _load(module: str) -> ModuleType:
     """A module of a sibling top-level package, imported by name (see the module docstring)."""
     return importlib.import_module(module)
+
+
+def _handler_option() -> str:
+    return typer.Option(  # type: ignore[no-any-return]
+        _DEFAULT_HANDLER,
+        "--handler",
+        help="module:function called with each batch of new events (or a handler factory, "
+        "called with the workspace, like the default: online indicators, instant warnings).",
+    )
 
 
 def _config_option() -> Path:
@@ -131,6 +140,7 @@ def serve_command(
     ctx: typer.Context,
     host: str = typer.Option(None, "--host", help="Interface to bind (default: api.host)."),
     port: int = typer.Option(None, "--port", help="TCP port (default: api.port).", min=1),
+    handler: str = _handler_option(),
     config: Path = _config_option(),
     workspace_dir: Path = workspace_option(),
 ) -> None:
@@ -150,10 +160,9 @@ def serve_command(
         bus = InProcessBus(settings.stream)
         app = api.create_app(workspace, settings, bus=bus)
         stream = _load(_STREAM)
+        handle = stream.load_handler(handler, stream.HandlerContext(workspace, settings))
         batch = settings.stream.batch
-        _with_worker(
-            app, stream.Worker(bus.subscribe("embedded"), stream.count_events, batch=batch)
-        )
+        _with_worker(app, stream.Worker(bus.subscribe("embedded"), handle, batch=batch))
     _with_dispatcher(app, workspace, settings)
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"CREW API on http://{host}:{port} (docs: /docs), Ctrl+C to stop.")
@@ -178,16 +187,13 @@ def worker_command(
         "pending events first (default: HOST-PID).",
         show_default=False,
     ),
-    handler: str = typer.Option(
-        _DEFAULT_HANDLER,
-        "--handler",
-        help="module:function called with each batch of new events.",
-    ),
+    handler: str = _handler_option(),
     config: Path = _config_option(),
     workspace_dir: Path = workspace_option(),
 ) -> None:
     """Consume events from Redis Streams until SIGTERM or Ctrl+C (then stop cleanly)."""
-    settings = _settings(workspace_root(ctx, workspace_dir), config)
+    root = workspace_root(ctx, workspace_dir)
+    settings = _settings(root, config)
     stream = settings.stream
     if not stream.redis_url:
         raise ConfigError(
@@ -197,7 +203,8 @@ def worker_command(
         )
     _configure_logging(settings)
     workers = _load(_STREAM)
-    handle = workers.load_handler(handler)
+    workspace = dataclasses.replace(open_workspace(root), settings=settings)
+    handle = workers.load_handler(handler, workers.HandlerContext(workspace, settings))
     bus = open_bus(stream)
     try:
         bus.ping()

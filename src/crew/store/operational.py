@@ -40,6 +40,7 @@ from crew.store.audit import AuditLog
 from crew.store.blacklist import Blacklist
 from crew.store.cases import CaseBook
 from crew.store.outbox import Outbox
+from crew.store.quarantine import QuarantineLog
 from crew.store.silences import SilenceBook
 from crew.store.tokens import TokenRegistry
 from crew.store.users import UserRegistry
@@ -195,6 +196,11 @@ class OperationalStore:
         return CaseBook(self._engine)
 
     @property
+    def quarantine(self) -> QuarantineLog:
+        """Events the stream accepted but kept away from the indicators, with the reason."""
+        return QuarantineLog(self._engine)
+
+    @property
     def tokens(self) -> TokenRegistry:
         """The API tokens kept in this store (hashed)."""
         return TokenRegistry(self._engine)
@@ -229,12 +235,17 @@ class OperationalStore:
     ) -> None:
         self.close()
 
-    def active_warnings(self, at: datetime | None = None) -> pd.DataFrame:
-        """Every active warning, one row each with all columns; with `at`, first seen by `at`."""
+    def active_warnings(
+        self, at: datetime | None = None, *, customers: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Every active warning, one row each with all columns; with `at`, first seen by `at`;
+        with `customers`, only theirs."""
         w = warnings_table.c
         where: list[sa.ColumnElement[bool]] = [w.state.in_(ACTIVE_STATES)]
         if at is not None:
             where.append(w.first_seen <= at)
+        if customers is not None:
+            where.append(w.customer_id.in_(list(customers)))
         return self._frame([c.name for c in warnings_table.columns], where)
 
     def active_counts(self) -> dict[Level, int]:
@@ -250,11 +261,14 @@ class OperationalStore:
         """Every warning ever stored, whatever its state, one row each with all columns."""
         return self._frame([c.name for c in warnings_table.columns], [])
 
-    def cooling_down(self, at: datetime) -> pd.DataFrame:
+    def cooling_down(self, at: datetime, *, customers: Sequence[str] | None = None) -> pd.DataFrame:
         """Closed warnings whose cooldown has not ended at `at` (they must not reopen yet)."""
         w = warnings_table.c
         names = ["id", "customer_id", "segment", "risk_type", "level", "cooldown_until"]
-        return self._frame(names, [w.state.not_in(ACTIVE_STATES), w.cooldown_until > at])
+        where = [w.state.not_in(ACTIVE_STATES), w.cooldown_until > at]
+        if customers is not None:
+            where.append(w.customer_id.in_(list(customers)))
+        return self._frame(names, where)
 
     def apply_run(
         self,

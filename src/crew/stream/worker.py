@@ -19,15 +19,38 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
+from crew.config import Settings
 from crew.errors import ConfigError
 from crew.ingest.bus import Subscription
 from crew.ingest.events import Delivery, Event
+from crew.store.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[list[Event]], None]
 """What a worker calls with each batch of new events; raising means "retry them later"."""
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler factory is given: the workspace and the settings in force."""
+
+    workspace: Workspace
+    settings: Settings
+
+
+HandlerFactory = Callable[[HandlerContext], Handler]
+"""Makes a handler for a workspace (marked with `@handler_factory`)."""
+_FACTORY = "__crew_handler_factory__"
+
+
+def handler_factory(factory: Callable[[HandlerContext], Any]) -> Callable[[HandlerContext], Any]:
+    """Mark `factory` so that `load_handler` calls it with the context to get the handler."""
+    setattr(factory, _FACTORY, True)
+    return factory
+
 
 _RETRY_PAUSE_S = 1.0
 
@@ -136,13 +159,16 @@ def stopping_on_signals(worker: Worker) -> Iterator[None]:
 
 
 def count_events(events: list[Event]) -> None:
-    """The default handler until online indicators exist: log how many of each table."""
+    """A handler that only logs how many events of each table it got (plumbing checks)."""
     tables = Counter(getattr(e, "table", "?") for e in events)
     log.info("handled %s", ", ".join(f"{n} {t}" for t, n in sorted(tables.items())))
 
 
-def load_handler(spec: str) -> Handler:
+def load_handler(spec: str, context: HandlerContext | None = None) -> Handler:
     """The handler named `module:function` (e.g. `myteam.handlers:update_cases`).
+
+    A function marked `@handler_factory` is called with `context` and its result is the
+    handler (e.g. `crew.stream.handler:instant_warnings`).
 
     >>> load_handler("crew.stream.worker:count_events").__name__
     'count_events'
@@ -160,14 +186,21 @@ def load_handler(spec: str) -> Handler:
     handler = getattr(module, attribute, None)
     if not callable(handler):
         raise ConfigError(f"'{module_name}' has no function '{attribute}'.", hint=hint)
+    if getattr(handler, _FACTORY, False):
+        if context is None:
+            raise ConfigError(f"Handler '{spec}' needs a workspace.", hint=hint)
+        return handler(context)  # type: ignore[no-any-return]
     return handler  # type: ignore[no-any-return]
 
 
 __all__ = [
     "Handler",
+    "HandlerContext",
+    "HandlerFactory",
     "Worker",
     "WorkerStats",
     "count_events",
+    "handler_factory",
     "load_handler",
     "stopping_on_signals",
 ]

@@ -5,6 +5,7 @@ from crew.api.routes.customers import router as customers_router
 from crew.api.routes.events import router as events_router
 from crew.api.routes.health import router as health_router
 from crew.api.routes.metrics import router as metrics_router
+from crew.api.routes.quarantine import router as quarantine_router
 from crew.api.routes.stream import router as stream_router
 
 ROUTERS = (
@@ -12,6 +13,7 @@ ROUTERS = (
     alerts_router,
     customers_router,
     events_router,
+    quarantine_router,
     stream_router,
     metrics_router,
 )
