@@ -312,3 +312,23 @@ def test_other_pages_render_cleanly(
         assert page.locator("#audit-check").inner_text().startswith("Chain intact")
     shot(page, served, page_path.strip("/").split("?")[0])
     watched.clean()
+
+
+def test_the_live_feed_shows_a_warning_change_as_it_happens(
+    watched: Watched, served: Served
+) -> None:
+    page = log_in(watched, served, "responder")
+    status = page.locator("#live-status")
+    status.wait_for()
+    page.wait_for_function(
+        "document.getElementById('live-status').textContent === "
+        "document.getElementById('live-feed').getAttribute('data-on')",
+        timeout=10_000,
+    )
+    active = served.store.active_warnings()
+    target = str(active["id"].iloc[0])
+    served.store.set_state(target, WarningState.RESOLVED, actor="test", at=_now())
+    item = page.locator("#live-list li").first
+    item.wait_for(timeout=10_000)
+    page.screenshot(path=str(served.shots / "live-feed.png"), full_page=True)
+    watched.clean()

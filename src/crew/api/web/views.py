@@ -48,7 +48,8 @@ def overview_page(request: Request, who: Who, state: State, web: Web) -> HTMLRes
     t = translator(request, web)
     with analytics(state) as conn:
         data = overview(state.store, conn, list(web.catalog.dimensions), t)
-    has_stream = any(getattr(r, "path", None) == STREAM_PATH for r in request.app.routes)
+    # Routers included by FastAPI keep their paths to themselves: ask the schema instead.
+    has_stream = STREAM_PATH in request.app.openapi().get("paths", {})
     labels = {"level": t.values("level"), "risk": t.values("risk")}
     context = {
         "data": data, "levels": LEVELS, "colours": LEVEL_COLOURS, "heat_style": heat_style,

@@ -1,25 +1,18 @@
 """Notification outbox, webhook deliveries and silences.
 
 Revision ID: 0400
-Revises: 0300 (or 0100_blacklist while 0300 is not there)
+Revises: 0300
 Create Date: 2025-05-15
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0400"
-# The quarantine migration (0300) was written at the same time as this one: this one follows
-# it when it is there and 0100 otherwise, so the chain stays one line either way. Name 0300
-# plainly once it is committed.
-down_revision: str | None = (
-    "0300" if Path(__file__).with_name("0300_quarantine.py").exists() else "0100_blacklist"
-)
+down_revision: str | None = "0300"
 branch_labels: str | None = None
 depends_on: str | None = None
 
