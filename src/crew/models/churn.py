@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, QuantileTransformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from crew.errors import CrewError, ModelNotTrainedError
 from crew.models.dataset import Examples
@@ -52,9 +52,7 @@ class _Logistic:
                     "impute",
                     SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
                 ),
-                # Rank-based scaling: counts, amounts and days are heavy-tailed, and a
-                # linear model on raw z-scores lets a few outliers set every coefficient.
-                ("scale", QuantileTransformer(n_quantiles=200, output_distribution="normal")),
+                ("scale", StandardScaler()),
             ]
         )
         categorical = Pipeline(
