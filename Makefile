@@ -46,23 +46,30 @@ test-fast: $(STAMP) ## Unit tests only, for the edit loop
 bench: $(STAMP) ## Benchmarks, printed as ratios against baselines measured in the same run
 	$(BIN)/python bench/run.py
 
-demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay warnings, backtest, report, serve the dashboard
+demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay warnings, backtest, report, serve the dashboard and stream the last two weeks into it
 	rm -rf $(DEMO_DIR)
 	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
-		--workspace $(DEMO_DIR) --import
+		--workspace $(DEMO_DIR) --import --hold-out 14d
 	$(BIN)/crew --workspace $(DEMO_DIR) status
-	$(BIN)/crew --workspace $(DEMO_DIR) indicators compute --as-of 2025-07-01
+	$(BIN)/crew --workspace $(DEMO_DIR) indicators compute --as-of 2025-06-17
 	$(BIN)/crew --workspace $(DEMO_DIR) train --as-of 2025-01-01 --horizon 90d
-	$(BIN)/crew --workspace $(DEMO_DIR) score --as-of 2025-07-01 --top 10
-	$(BIN)/crew --workspace $(DEMO_DIR) run --from 2025-04-06 --to 2025-06-29 --every 7d
+	$(BIN)/crew --workspace $(DEMO_DIR) score --as-of 2025-06-17 --top 10
+	$(BIN)/crew --workspace $(DEMO_DIR) run --from 2025-04-06 --to 2025-06-15 --every 7d
 	$(BIN)/crew --workspace $(DEMO_DIR) alerts list --level high --limit 10
-	$(BIN)/crew --workspace $(DEMO_DIR) backtest --from 2025-01-05 --to 2025-03-30 --every 7d \
+	$(BIN)/crew --workspace $(DEMO_DIR) backtest --from 2024-12-29 --to 2025-03-16 --every 7d \
 		--horizon 90d --report $(DEMO_DIR)/report.html
 	@# Demo logins only: a real workspace gets its users from 'crew users add NAME --role R'.
 	printf 'demo\n' | $(BIN)/crew --workspace $(DEMO_DIR) users add demo --role analyst --password-stdin
 	printf 'admin\n' | $(BIN)/crew --workspace $(DEMO_DIR) users add admin --role admin --password-stdin
 	@echo "Dashboard: http://127.0.0.1:$(DEMO_PORT)/  log in as demo / demo (analyst) or admin / admin (admin); Ctrl+C stops."
-	$(BIN)/crew --workspace $(DEMO_DIR) serve --port $(DEMO_PORT)
+	@echo "The last two weeks of the demo data stream in over about 6 minutes: warnings appear live."
+	token=$$($(BIN)/crew --workspace $(DEMO_DIR) tokens create demo-feed --scope ingest --json \
+		| $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)["secret"])'); \
+	$(BIN)/crew --workspace $(DEMO_DIR) serve --port $(DEMO_PORT) & server=$$!; \
+	trap 'kill $$server 2>/dev/null' INT TERM EXIT; \
+	$(BIN)/crew replay $(DEMO_DIR)/simulated-live --url http://127.0.0.1:$(DEMO_PORT) \
+		--token "$$token" --speed 3600; \
+	wait $$server
 
 serve: $(STAMP) ## Serve the dashboard and REST API on the demo workspace (make demo first; docs at /docs)
 	$(BIN)/crew --workspace $(DEMO_DIR) serve

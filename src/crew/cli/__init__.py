@@ -21,6 +21,7 @@ from crew.cli.models import (
     train_command,
 )
 from crew.cli.notify import notify_app
+from crew.cli.replaying import replay_command
 from crew.cli.run import run_command
 from crew.cli.serving import serve_command, worker_command
 from crew.cli.silences import silence_command, silences_command, unsilence_command
@@ -87,6 +88,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
 app.command("report")(report_command)
+app.command("replay")(replay_command)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import typer
@@ -18,9 +18,11 @@ from crew.cli._output import (
     workspace_option,
     workspace_root,
 )
+from crew.cli.models import _days_option
 from crew.errors import CrewError
 from crew.ingest import Mapping, SourceSpec, import_sources
 from crew.simulator import SimulationConfig, simulate
+from crew.simulator.holdout import hold_out
 from crew.store.workspace import init_workspace
 from crew.types import Industry
 
@@ -49,6 +51,13 @@ def simulate_command(
     do_import: bool = typer.Option(
         False, "--import", help="Create the workspace (if needed) and import the data into it."
     ),
+    hold_back: str = typer.Option(
+        None,
+        "--hold-out",
+        help="Keep the last days (e.g. 14d) of transactions, interactions and events out of the "
+        "files, in <out>-live/, for 'crew replay' to stream in later.",
+        show_default=False,
+    ),
     workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -59,6 +68,9 @@ def simulate_command(
     """
     if file_format not in ("csv", "parquet"):
         raise CrewError(f"Unknown --format '{file_format}'.", hint="Use csv or parquet.")
+    if hold_back is not None and file_format != "parquet":
+        raise CrewError("--hold-out needs --format parquet.")
+    held_days = _days_option(hold_back, "--hold-out") if hold_back is not None else 0
     root = workspace_root(ctx, workspace_dir)
     target = out_dir or (root / SIMULATED_DIR if do_import else Path(SIMULATED_DIR))
     config = SimulationConfig(
@@ -79,6 +91,11 @@ def simulate_command(
         "rows": summary.rows,
         "period": {"start": summary.start, "end": summary.end},
     }
+    if held_days:
+        since = datetime.combine(summary.end, time(), tzinfo=UTC) - timedelta(days=held_days)
+        live = target.parent / f"{target.name}-live"
+        held = hold_out(target, since, live)
+        payload["held_out"] = {"since": since, "folder": live, "rows": held}
     if do_import:
         workspace = init_workspace(root)
         mapping = Mapping(sources=[SourceSpec(path=str(target.resolve()))])
@@ -103,5 +120,10 @@ def simulate_command(
         table.add_row(name, f"{rows:,}")
     out.print(table)
     out.print(f"Period {summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d}; files in {target}.")
+    if held_days:
+        out.print(
+            f"Held out {sum(held.values()):,} rows from {since:%Y-%m-%d} on in {live}: "
+            "'crew replay' streams them in."
+        )
     if do_import:
         console.print(f"Imported into workspace [bold]{root.resolve()}[/].")
