@@ -332,3 +332,18 @@ def test_the_live_feed_shows_a_warning_change_as_it_happens(
     item.wait_for(timeout=10_000)
     page.screenshot(path=str(served.shots / "live-feed.png"), full_page=True)
     watched.clean()
+
+
+def test_a_manager_gives_a_case_to_another_team(watched: Watched, served: Served) -> None:
+    page = log_in(watched, served, "manager")
+    page.goto(served.url + "/cases")
+    first_case = page.locator("#case-board tbody tr[data-id] a").first
+    first_case.click()
+    page.wait_for_selector("#assign-case")
+    case_id = page.url.rsplit("/", 1)[1]
+    page.select_option("#assign-case select[name=team]", "compliance")
+    page.click("#assign-case button[type=submit]")
+    page.wait_for_load_state()
+    assert served.store.cases.get(case_id).owner_team == "compliance"
+    page.screenshot(path=str(served.shots / "case.png"), full_page=True)
+    watched.clean()

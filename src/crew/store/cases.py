@@ -209,6 +209,17 @@ class CaseBook:
                 escalated.append(str(step["case_id"]))
             return escalated
 
+    def reassign(
+        self, case_id: str, team: str, *, actor: str, at: datetime, note: str | None = None
+    ) -> CaseRecord:
+        """Give the case to `team` (recorded in its history)."""
+        with self._engine.begin() as conn:
+            case = self._row(conn, case_id)
+            if CaseState(case["state"]) not in WORKING:
+                raise CrewError(f"Case {case_id} is {case['state']}: it cannot be reassigned.")
+            self._set(conn, case, at, actor, owner_team=team, note=note)
+            return self._record(conn, self._row(conn, case_id), history=True)
+
     def close(
         self,
         case_id: str,

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from crew.api.auth import bearer
 from crew.api.routes.stream import STREAM_READER
 from crew.api.state import ApiState, api_state
+from crew.api.web.cases import router as cases_router
 from crew.api.web.forms import router as forms_router
 from crew.api.web.pages import WebState, dashboard_user, install_page_errors, make_templates
 from crew.api.web.sessions import LoginThrottle, SessionCodec, session_secret
@@ -37,6 +38,7 @@ def install_dashboard(app: FastAPI, workspace: Workspace) -> None:
         static_dir=STATIC_DIR,
     )
     app.include_router(views_router)
+    app.include_router(cases_router)
     app.include_router(forms_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app)

@@ -40,6 +40,7 @@ _SECURITY_HEADERS = {
 NAV = (
     ("overview", "/", Permission.VIEW),
     ("queue", "/warnings", Permission.VIEW),
+    ("cases", "/cases", Permission.VIEW),
     ("evaluation", "/evaluation", Permission.VIEW),
     ("audit", "/audit", Permission.READ_AUDIT),
     ("settings", "/settings", Permission.SETTINGS),
