@@ -131,15 +131,9 @@ def with_text_reasons(
     return out
 
 
-def warning_rows(
-    graded: Graded,
-    signals: SignalScores,
-    features: pd.DataFrame,
-    shifts: list[SegmentShift],
-    active: pd.DataFrame,
-    as_of: datetime,
-) -> pd.DataFrame:
-    rows = graded.rows.copy()
+def signal_rows(graded: pd.DataFrame, signals: SignalScores) -> pd.DataFrame:
+    """Graded customer rows with their evidence, reasons and recommended action."""
+    rows = graded.copy()
     rows["segment"] = None
     evidence, reasons = [], []
     for customer, names, lead in zip(
@@ -161,6 +155,19 @@ def warning_rows(
         for r, lv in zip(rows["risk_type"], rows["level"], strict=True)
     ]
     rows["parent_id"] = None
+    return rows
+
+
+def warning_rows(
+    graded: Graded,
+    signals: SignalScores,
+    features: pd.DataFrame,
+    shifts: list[SegmentShift],
+    active: pd.DataFrame,
+    as_of: datetime,
+) -> pd.DataFrame:
+    """A run's warning rows: the graded customers', then one per shifted segment."""
+    rows = signal_rows(graded.rows, signals)
     shocks = segment_rows(shifts, active, as_of)
     if shocks.empty:
         return rows
@@ -230,6 +237,7 @@ __all__ = [
     "SHIFT_LEVELS",
     "TEXT_TOPICS",
     "segment_rows",
+    "signal_rows",
     "warning_rows",
     "with_review_rings",
     "with_text_reasons",

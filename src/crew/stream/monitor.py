@@ -20,17 +20,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from crew.alerts.actions import recommended_action
+from crew.alerts.rows import signal_rows
 from crew.grading.levels import grade
-from crew.grading.reasons import signal_reason
 from crew.grading.thresholds import Method, ThresholdRule
 from crew.indicators.catalog import Aggregate, Catalog, Direction, IndicatorDef, Label
 from crew.indicators.online import OnlinePlan, compile_online
 from crew.indicators.online_state import OnlineState, instant
-from crew.signals.detect import SignalScores, detect_signals, indicator_names
+from crew.signals.detect import detect_signals, indicator_names
 from crew.signals.specs import Detector, SignalSpec
 from crew.store.series import SERIES, WeeklySeries
-from crew.types import Level, RiskType
+from crew.types import RiskType
 
 COMPLAINTS_WINDOW = "stream_weekly_complaints"
 """The online aggregate keeping complaint timestamps for the surge signal's weekly counts."""
@@ -154,7 +153,7 @@ class Monitor:
         graded = grade(signals, self.signals.rules, pd.DataFrame()).rows
         if graded.empty:
             return graded
-        return _warning_rows(graded, signals)
+        return signal_rows(graded, signals)
 
     def features(
         self, state: OnlineState, customers: Mapping[str, Collection[RiskType]], at: int
@@ -188,37 +187,6 @@ class Monitor:
 
 def _number(value: object) -> float:
     return float("nan") if value is None else float(value)  # type: ignore[arg-type]
-
-
-def _score(signals: SignalScores, customer: str, name: str) -> float:
-    value = signals.scores.at[customer, name]
-    return float(value) if isinstance(value, int | float | np.floating) else float("nan")
-
-
-def _warning_rows(graded: pd.DataFrame, signals: SignalScores) -> pd.DataFrame:
-    rows = graded.copy()
-    rows["segment"] = None
-    evidence, reasons = [], []
-    for customer, names, lead in zip(
-        rows["customer_id"], rows["signals"], rows["leading_signal"], strict=True
-    ):
-        shown = {n: signals.evidence_for(n, customer) for n in names}
-        evidence.append(shown)
-        ordered = [lead, *[n for n in names if n != lead]]
-        reasons.append(
-            [
-                signal_reason(signals.specs[n], _score(signals, customer, n), shown.get(n, {}))
-                for n in ordered
-            ]
-        )
-    rows["evidence"] = pd.Series(evidence, index=rows.index, dtype=object)
-    rows["reasons"] = pd.Series(reasons, index=rows.index, dtype=object)
-    rows["recommended_action"] = [
-        recommended_action(RiskType(r), Level(lv))
-        for r, lv in zip(rows["risk_type"], rows["level"], strict=True)
-    ]
-    rows["parent_id"] = None
-    return rows
 
 
 __all__ = ["COMPLAINTS_WINDOW", "Monitor", "OnlineSignals", "complaints_window", "online_signals"]
