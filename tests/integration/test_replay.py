@@ -110,3 +110,14 @@ def test_hold_out_needs_parquet_and_replay_an_existing_folder(
     assert bad.exit_code == 1 and "--hold-out needs --format parquet" in bad.stderr
     missing = cli.invoke(cli_app, ["replay", str(tmp_path / "nowhere"), "--token", "t"])
     assert missing.exit_code == 1 and "is not a folder" in missing.stderr
+
+
+def test_replay_to_a_service_that_is_not_there_says_so(held: Path, cli: CliRunner) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = cli.invoke(
+        cli_app, ["replay", str(held / "simulated-live"), "--url", url, "--token", "t",
+                  "--wait", "0"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert f"No CREW service answers at {url}/v1/health" in result.stderr
+    assert "Traceback" not in result.output

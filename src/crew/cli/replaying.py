@@ -106,7 +106,14 @@ def _wait_until_up(client: httpx.Client, url: str, wait: float) -> None:
 
 def _post(client: httpx.Client, headers: dict[str, str], chunk: list[dict[str, Any]]) -> None:
     while True:
-        answer = client.post("/v1/events", json=chunk, headers=headers)
+        try:
+            answer = client.post("/v1/events", json=chunk, headers=headers)
+        except httpx.TransportError as exc:
+            raise CrewError(
+                f"The service at {client.base_url} stopped answering ({exc.__class__.__name__}).",
+                hint="Start 'crew serve' again; 'crew replay' sends the rows again from the start "
+                "and the service ignores the ones it has seen.",
+            ) from None
         if answer.status_code == 429:  # backpressure: wait as told, never drop
             time.sleep(float(answer.headers.get("Retry-After", "1")))
             continue
