@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from crew.cli import app
 from crew.store import Workspace
-from crew.store.operational import RunRecord, open_operational_store
+from crew.store.operational import OperationalStore, RunRecord, open_operational_store
 
 DAY1 = datetime(2024, 5, 1, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -191,6 +191,13 @@ def test_ack_resolve_and_assign_are_recorded_with_the_user(
     ]
     fraud = json.loads(invoke(cli, ws, "show", "fraud-C2-20240501", "--json")[1])
     assert fraud["state"] == "false_positive" and fraud["history"][-1]["note"] == "test card"
+    # The same changes are in the tamper-evident audit log, with who made them.
+    with OperationalStore.open(f"sqlite:///{ws / 'operational.sqlite'}") as store:
+        audit = store.audit.records(subject="churn-C1-20240501")
+        assert store.audit.verify().ok
+    assert [(r.actor, r.action) for r in reversed(audit)] == [
+        ("alice", "warning.state"), ("alice", "warning.assign"), ("cli", "warning.state"),
+    ]  # fmt: skip
 
 
 def test_start_puts_an_acknowledged_warning_in_progress_and_resolve_cools_down(

@@ -250,6 +250,9 @@ def test_a_run_opens_a_case_per_warning_by_playbook_and_a_dry_run_none(
     history = json.loads(cli.invoke(app, ["-w", str(root), "cases", "show", worked.id,
                                           "--json"]).stdout)["history"]  # fmt: skip
     assert [h["new"] for h in history][-2:] == ["closed", "retained"]
+    with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
+        actions = [r.action for r in store.audit.records(subject=worked.id)]
+    assert actions == ["case.close", "case.step"]  # newest first
     missing = cli.invoke(app, ["-w", str(root), "cases", "show", "case-nope"])
     assert missing.exit_code == 1 and "No case 'case-nope'" in missing.stderr
 

@@ -264,6 +264,8 @@ def _move(
         after = store.set_state(
             warning, state, actor=_actor(), at=now, note=note, cooldown_until=until
         )
+        details = {"field": "state", "from": before.state.value, "to": state.value, "via": "cli"}
+        store.audit.append(_actor(), "warning.state", warning, details, at=now)
     out.print(f"{after.id}: {before.state.value} → {after.state.value}.", markup=False)
 
 
@@ -276,8 +278,13 @@ def assign_command(
     workspace_dir: Path = workspace_option(),
 ) -> None:
     """Give a warning to someone (recorded in its history)."""
+    now = datetime.now(UTC)
     with _open_store(ctx, workspace_dir) as store:
-        record = store.assign(warning, user, actor=_actor(), at=datetime.now(UTC))
+        before = store.get_warning(warning)
+        record = store.assign(warning, user, actor=_actor(), at=now)
+        if before.assignee != record.assignee:
+            details = {"field": "assignee", "from": before.assignee, "to": user, "via": "cli"}
+            store.audit.append(_actor(), "warning.assign", warning, details, at=now)
     out.print(f"{record.id}: assigned to {record.assignee}.", markup=False)
 
 

@@ -173,10 +173,10 @@ def cases_done(
     workspace_dir: Path = workspace_option(),
 ) -> None:
     """Mark a step of a case done."""
+    now = datetime.now(UTC)
     with _store(ctx, workspace_dir) as store:
-        record = store.cases.complete_step(
-            case, step, actor=_actor(), at=datetime.now(UTC), note=note
-        )
+        record = store.cases.complete_step(case, step, actor=_actor(), at=now, note=note)
+        store.audit.append(_actor(), "case.step", case, {"step": step, "via": "cli"}, at=now)
     out.print(f"{record.id}: step {step} done; case {record.state.value}.", markup=False)
 
 
@@ -190,8 +190,11 @@ def cases_close(
     workspace_dir: Path = workspace_option(),
 ) -> None:
     """Close a case with its outcome (retained, churned, fraud_confirmed, false_alarm, …)."""
+    now = datetime.now(UTC)
     with _store(ctx, workspace_dir) as store:
-        record = store.cases.close(case, outcome, actor=_actor(), at=datetime.now(UTC), note=note)
+        record = store.cases.close(case, outcome, actor=_actor(), at=now, note=note)
+        details = {"outcome": outcome.value, "via": "cli"}
+        store.audit.append(_actor(), "case.close", case, details, at=now)
     out.print(f"{record.id}: closed, {outcome.value}.", markup=False)
 
 
