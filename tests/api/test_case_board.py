@@ -82,3 +82,21 @@ def test_assigning_needs_the_role_and_the_csrf_token(
     case = app.state.crew.store.cases.get(case_id)
     assert case.owner_team == "compliance"
     assert case.history[-1]["actor"] == "manager" and case.history[-1]["field"] == "owner_team"
+
+
+def test_a_responder_closes_a_case_with_its_outcome(
+    client: TestClient, cases: list[str], app: FastAPI
+) -> None:
+    csrf = login(client, "responder")
+    case_id = cases[-1]
+    bad = client.post(f"/cases/{case_id}/close", data={"csrf": csrf, "outcome": "maybe"},
+                      follow_redirects=False)  # fmt: skip
+    assert bad.headers["location"].endswith("error=not_allowed")
+    closed = client.post(f"/cases/{case_id}/close", data={"csrf": csrf, "outcome": "retained"},
+                         follow_redirects=False)  # fmt: skip
+    assert "error" not in closed.headers["location"]
+    case = app.state.crew.store.cases.get(case_id)
+    assert case.state == CaseState.CLOSED and case.outcome is not None
+    assert case.outcome.value == "retained"
+    page = client.get(f"/cases/{case_id}?lang=zh").text
+    assert "已挽留" in page and 'id="close-case"' not in page

@@ -1,5 +1,6 @@
 """The case board (处置工单): cases being worked, their steps and deadlines; mark a step done,
-give a case to another team. Every change is in the case's history and the audit log."""
+give a case to another team, close it with its outcome. Every change is in the case's
+history and the audit log."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from crew.errors import CaseNotFoundError, CrewError
 from crew.response.access import Permission
 from crew.response.playbooks import load_playbooks
 from crew.store.cases import WORKING
-from crew.types import CaseState
+from crew.types import CaseOutcome, CaseState
 
 router = APIRouter(include_in_schema=False)
 Who = Annotated[Viewer, Depends(viewer)]
@@ -78,6 +79,7 @@ def case_page(
     book = load_playbooks(state.workspace.root)
     context = {
         "case": case, "teams": book.teams, "now": datetime.now(UTC),
+        "outcomes": list(CaseOutcome),
         "error": error if error in {"bad_csrf", "forbidden", "not_allowed"} else None,
     }  # fmt: skip
     return render(request, "case.html", context, who=who)
@@ -87,6 +89,12 @@ def case_page(
 def step_done(case_id: str, form: Fields, who: Who, state: State) -> RedirectResponse:
     """Mark the case's step `position` done (roles that act on warnings)."""
     return _change(case_id, form, who, state, Permission.ACT, "step")
+
+
+@router.post("/cases/{case_id}/close")
+def close_case(case_id: str, form: Fields, who: Who, state: State) -> RedirectResponse:
+    """Close the case with what happened (roles that act on warnings)."""
+    return _change(case_id, form, who, state, Permission.ACT, "close")
 
 
 @router.post("/cases/{case_id}/assign")
@@ -110,6 +118,10 @@ def _change(
             state.store.cases.complete_step(case_id, position, actor=name, at=now,
                                             note="dashboard")  # fmt: skip
             details: dict[str, object] = {"step": position}
+        elif what == "close":
+            outcome = CaseOutcome(first(form, "outcome"))
+            state.store.cases.close(case_id, outcome, actor=name, at=now, note="dashboard")
+            details = {"outcome": outcome.value}
         else:
             team = first(form, "team")
             if team not in load_playbooks(state.workspace.root).teams:

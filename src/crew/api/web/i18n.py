@@ -108,6 +108,7 @@ _EN_ZH: dict[str, tuple[str, str]] = {
     "step_open": ("to do", "待办"),
     "do_done": ("Mark done", "标记完成"),
     "do_reassign": ("Give the case to", "转交给"),
+    "do_close": ("Close with the outcome", "结案，结果为"),
     "being_worked": ("being worked", "处理中"),
     "not_allowed": ("Not possible in the case's state.", "工单当前状态下不可执行。"),
     "control_note": (
@@ -239,6 +240,13 @@ _VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "awaiting_outcome": ("Awaiting outcome", "待记录结果"),
         "closed": ("Closed", "已关闭"),
         "control": ("Control group", "对照组"),
+    },
+    "case_outcome": {
+        "retained": ("Retained", "已挽留"),
+        "churned": ("Churned", "已流失"),
+        "fraud_confirmed": ("Fraud confirmed", "确认欺诈"),
+        "false_alarm": ("False alarm", "误报"),
+        "resolved": ("Resolved", "已解决"),
     },
     "tier": {
         "key": ("Key", "重点客户"),
