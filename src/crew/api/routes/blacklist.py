@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, JsonValue
 
 from crew.api.auth import require
@@ -165,7 +165,7 @@ def push(
     },
 )
 def change_entry(
-    entry_id: int,
+    entry_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The entry's id.")],
     change: EntryChange,
     state: Annotated[ApiState, Depends(api_state)],
     token: Annotated[ApiToken, Depends(require(TokenScope.ADMIN))],
