@@ -12,6 +12,7 @@ from typing import Literal
 
 from fastapi import Request
 
+from crew.api.web.vocabulary import VALUE_LABELS
 from crew.indicators.catalog import Catalog, Label
 
 Lang = Literal["en", "zh"]
@@ -173,9 +174,48 @@ _EN_ZH: dict[str, tuple[str, str]] = {
     "drift": ("Score drift (PSI)", "评分漂移（PSI）"),
     # settings and audit
     "settings_note": (
-        "Read-only for now: change rules in catalog/thresholds.yaml, weights with 'crew weights'.",
-        "目前为只读：阈值请编辑 catalog/thresholds.yaml，权重请使用 crew weights 命令。",
+        "Saved thresholds go to catalog/thresholds.yaml, which the next run reads; weights "
+        "are stored by set name, used by 'crew train --weights NAME'. Every change is audited.",
+        "阈值保存到 catalog/thresholds.yaml，下次运行即生效；权重按权重集名称保存，"
+        "供 crew train --weights 名称 使用。每次修改均记入审计日志。",
     ),
+    "save": ("Save", "保存"),
+    "save_as": ("Save as weight set", "另存为权重集"),
+    "saved": ("Saved: {what}.", "已保存：{what}。"),
+    "nothing_changed": ("Nothing changed.", "没有修改。"),
+    "invalid": ("Not saved: {message}", "未保存：{message}"),
+    "weights_renormalised": (
+        "Weights of each scope are renormalised to sum to 1 when saved.",
+        "保存时每个范围内的权重将重新归一化，使其和为 1。",
+    ),
+    "limits_blank": (
+        "Leave a limit blank for a level the rule never gives.",
+        "某等级的限值留空表示该规则不产生此等级。",
+    ),
+    # playbooks
+    "playbooks": ("Playbooks", "应对策略"),
+    "playbooks_note": (
+        "Rules in matching order: the first rule that matches a warning opens its case. "
+        "Built-in rules with the workspace's catalog/playbooks.yaml on top.",
+        "按匹配顺序排列：第一条匹配预警的规则为其创建工单。内置规则叠加工作区的 "
+        "catalog/playbooks.yaml。",
+    ),
+    "matches": ("Matches", "匹配条件"),
+    "profile_match": ("Industry profile", "行业"),
+    "any_value": ("any", "任意"),
+    "channel": ("Channel", "渠道"),
+    "sla_hours": ("Deadline (hours)", "时限（小时）"),
+    "escalate_to": ("Escalates to", "逾期升级至"),
+    "message": ("Message", "消息模板"),
+    "teams": ("Teams", "团队"),
+    "tiers": ("Customer tiers", "客户分级"),
+    "tiers_note": (
+        "A customer's own tier column wins; otherwise customers are tiered by CLV rank.",
+        "客户自带分级时以其为准；否则按客户终身价值（CLV）排名分级。",
+    ),
+    "tier_key_rule": ("top {share} by CLV", "CLV 排名前 {share}"),
+    "tier_important_rule": ("next {share} by CLV", "其后 {share}"),
+    "tier_regular_rule": ("everyone else", "其余客户"),
     "thresholds": ("Trigger thresholds", "触发阈值"),
     "signal": ("Signal", "信号"),
     "method": ("Method", "方法"),
@@ -209,88 +249,6 @@ _EN_ZH: dict[str, tuple[str, str]] = {
     "back": ("Back to the overview", "返回总览"),
 }
 
-_VALUES: dict[str, dict[str, tuple[str, str]]] = {
-    "level": {
-        "high": ("High", "高"),
-        "medium": ("Medium", "中"),
-        "low": ("Low", "低"),
-        "none": ("None", "无"),
-    },
-    "risk": {
-        "churn": ("Churn", "客户流失"),
-        "complaint_surge": ("Complaint surge", "投诉激增"),
-        "fraud": ("Fraud", "欺诈"),
-        "data_leakage": ("Data leakage", "数据泄露"),
-        "satisfaction_decline": ("Satisfaction decline", "满意度下降"),
-        "trust_breakdown": ("Trust breakdown", "信任破裂"),
-        "fake_review": ("Fake reviews", "虚假评价"),
-        "external_shock": ("External shock", "外部冲击"),
-    },
-    "state": {
-        "open": ("Open", "待处理"),
-        "acknowledged": ("Acknowledged", "已确认"),
-        "in_progress": ("In progress", "处理中"),
-        "resolved": ("Resolved", "已解决"),
-        "false_positive": ("False positive", "误报"),
-    },
-    "case_state": {
-        "open": ("Open", "待处理"),
-        "in_progress": ("In progress", "处理中"),
-        "escalated": ("Escalated", "已升级"),
-        "awaiting_outcome": ("Awaiting outcome", "待记录结果"),
-        "closed": ("Closed", "已关闭"),
-        "control": ("Control group", "对照组"),
-    },
-    "case_outcome": {
-        "retained": ("Retained", "已挽留"),
-        "churned": ("Churned", "已流失"),
-        "fraud_confirmed": ("Fraud confirmed", "确认欺诈"),
-        "false_alarm": ("False alarm", "误报"),
-        "resolved": ("Resolved", "已解决"),
-    },
-    "tier": {
-        "key": ("Key", "重点客户"),
-        "important": ("Important", "重要客户"),
-        "regular": ("Regular", "普通客户"),
-    },
-    "role": {
-        "admin": ("Admin", "管理员"),
-        "manager": ("Manager", "经理"),
-        "analyst": ("Analyst", "分析师"),
-        "responder": ("Responder", "响应专员"),
-        "compliance": ("Compliance officer", "合规官"),
-    },
-    "kind": {
-        "complaint": ("Complaint", "投诉"),
-        "ticket": ("Ticket", "工单"),
-        "survey": ("Survey", "调查"),
-        "call": ("Call", "电话"),
-        "chat": ("Chat", "在线咨询"),
-        "review": ("Review", "评价"),
-        "dispute": ("Dispute", "争议"),
-        "regulator_complaint": ("Regulator complaint", "监管投诉"),
-    },
-    "outcome": {
-        "churn": ("Churn", "客户流失"),
-        "fraud_confirmed": ("Fraud confirmed", "确认欺诈"),
-        "regulator_case": ("Regulator case", "监管立案"),
-        "data_incident": ("Data incident", "数据事件"),
-        "complaint_escalated": ("Complaint escalated", "投诉升级"),
-    },
-    "field": {
-        "customer_id": ("Customer id", "客户编号"),
-        "segment": ("Segment", "客群"),
-        "tier": ("Tier", "客户等级"),
-        "industry": ("Industry", "行业"),
-        "region": ("Region", "地区"),
-        "signup_date": ("Signed up", "注册日期"),
-        "name": ("Name", "姓名"),
-        "phone": ("Phone", "电话"),
-        "email": ("E-mail", "邮箱"),
-        "id_number": ("ID number", "证件号"),
-    },
-}
-
 
 @dataclass(frozen=True)
 class Translator:
@@ -321,7 +279,7 @@ class Translator:
         """
         if value is None:
             return "—"
-        pair = _VALUES.get(kind, {}).get(value)
+        pair = VALUE_LABELS.get(kind, {}).get(value)
         return value if pair is None else pair[LANGS.index(self.lang)]
 
     def indicator(self, indicator_id: str) -> str:
@@ -347,7 +305,7 @@ class Translator:
 
     def values(self, kind: str) -> dict[str, str]:
         """Every label of `kind` in this language, by value (for the live feed's script)."""
-        return {v: pair[LANGS.index(self.lang)] for v, pair in _VALUES.get(kind, {}).items()}
+        return {v: pair[LANGS.index(self.lang)] for v, pair in VALUE_LABELS.get(kind, {}).items()}
 
 
 def lang_of(request: Request) -> Lang:

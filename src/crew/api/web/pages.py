@@ -41,6 +41,7 @@ NAV = (
     ("overview", "/", Permission.VIEW),
     ("queue", "/warnings", Permission.VIEW),
     ("cases", "/cases", Permission.VIEW),
+    ("playbooks", "/playbooks", Permission.VIEW),
     ("evaluation", "/evaluation", Permission.VIEW),
     ("audit", "/audit", Permission.READ_AUDIT),
     ("settings", "/settings", Permission.SETTINGS),
