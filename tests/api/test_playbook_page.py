@@ -13,6 +13,8 @@ from crew.store.users import Role
 
 from .test_dashboard import login, people  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.usefixtures("people")
+
 OWN_RULE = """\
 teams:
   vip_desk: {en: VIP desk, zh: 贵宾服务台}
@@ -31,9 +33,7 @@ def _rows(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role])
-def test_every_role_sees_the_rules_in_matching_order(
-    client: TestClient, people: None, role: str  # noqa: F811
-) -> None:
+def test_every_role_sees_the_rules_in_matching_order(client: TestClient, role: str) -> None:
     login(client, role)
     page = client.get("/playbooks")
     assert page.status_code == 200
@@ -43,7 +43,6 @@ def test_every_role_sees_the_rules_in_matching_order(
 
 def test_steps_teams_and_tiers_are_shown_in_both_languages(
     client: TestClient,
-    people: None,  # noqa: F811
 ) -> None:
     login(client, "analyst")
     english = client.get("/playbooks?lang=en").text
@@ -60,7 +59,6 @@ def test_steps_teams_and_tiers_are_shown_in_both_languages(
 
 def test_the_workspace_file_comes_first_as_the_case_engine_reads_it(
     client: TestClient,
-    people: None,  # noqa: F811
     workspace: Workspace,
 ) -> None:
     (workspace.root / PLAYBOOKS_FILE).parent.mkdir(exist_ok=True)
@@ -78,7 +76,6 @@ def test_the_workspace_file_comes_first_as_the_case_engine_reads_it(
 
 def test_a_broken_workspace_file_is_named_on_the_page(
     client: TestClient,
-    people: None,  # noqa: F811
     workspace: Workspace,
 ) -> None:
     (workspace.root / PLAYBOOKS_FILE).parent.mkdir(exist_ok=True)

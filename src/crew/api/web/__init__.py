@@ -20,6 +20,7 @@ from crew.api.web.forms import router as forms_router
 from crew.api.web.pages import WebState, dashboard_user, install_page_errors, make_templates
 from crew.api.web.playbooks import router as playbooks_router
 from crew.api.web.sessions import LoginThrottle, SessionCodec, session_secret
+from crew.api.web.settings import router as settings_router
 from crew.api.web.views import router as views_router
 from crew.indicators.catalog import load_catalog
 from crew.signals.specs import load_signals
@@ -42,6 +43,7 @@ def install_dashboard(app: FastAPI, workspace: Workspace) -> None:
     app.include_router(cases_router)
     app.include_router(forms_router)
     app.include_router(playbooks_router)
+    app.include_router(settings_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app)
     app.dependency_overrides[STREAM_READER] = _stream_reader

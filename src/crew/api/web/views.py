@@ -1,5 +1,6 @@
-"""The dashboard's pages (GET): overview, warning queue, customer 360, evaluation, settings,
-audit log. Every page needs a logged-in user; what it shows depends on their role."""
+"""The dashboard's pages (GET): overview, warning queue, customer 360, evaluation, audit
+log; settings, cases and playbooks have modules of their own. Every page needs a logged-in
+user; what it shows depends on their role."""
 
 from __future__ import annotations
 
@@ -25,10 +26,7 @@ from crew.api.web.pages import (
     web_state,
 )
 from crew.errors import CustomerNotFoundError
-from crew.grading.thresholds import load_thresholds
 from crew.response.access import Permission
-from crew.signals.specs import load_signals
-from crew.store.weights import list_weight_sets, load_weights
 from crew.types import Level, RiskType, WarningState
 
 router = APIRouter(include_in_schema=False)
@@ -129,20 +127,6 @@ def evaluation_page(request: Request, who: Who, state: State) -> HTMLResponse:
     demand(who, Permission.VIEW)
     data = load_effectiveness(state.workspace.root)
     return render(request, "evaluation.html", {"e": data, "file": str(SUMMARY_FILE)}, who=who)
-
-
-@router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, who: Who, state: State) -> HTMLResponse:
-    """Thresholds and weights in force, read-only (admins)."""
-    demand(who, Permission.SETTINGS)
-    root, industry = state.workspace.root, state.workspace.settings.industry
-    rules = load_thresholds(root, industry)
-    risk = {s.name: s.risk_type.value for s in load_signals(root)}
-    with analytics(state) as conn:
-        weight_sets = [load_weights(conn, s.name) for s in list_weight_sets(conn)]
-    context = {"rules": list(rules.values()), "risk": risk, "weight_sets": weight_sets,
-               "industry": industry.value}  # fmt: skip
-    return render(request, "settings.html", context, who=who)
 
 
 @router.get("/audit", response_class=HTMLResponse)
