@@ -28,7 +28,7 @@ from crew.evaluation.summary import Context, summarize
 from crew.store.models import model_records
 from crew.store.operational import open_operational_store
 from crew.store.workspace import Workspace, open_workspace
-from crew.types import CaseState, Industry
+from crew.types import Industry
 
 SUMMARY_FILE = "reports/backtest.json"
 """Where `crew backtest` keeps its latest summary for `crew report`, in the workspace."""
@@ -169,15 +169,7 @@ def _stored(workspace: Workspace) -> tuple[pd.DataFrame | None, pd.DataFrame | N
     """The workspace's own warnings (from `crew run`) and cases, for the effect of actions."""
     with open_operational_store(workspace, workspace.settings.store.operational_url) as store:
         frame = store.warnings_frame()
-        cases = store.cases.find(states=list(CaseState), limit=1_000_000)
-    table = pd.DataFrame(
-        {
-            "warning_id": [c.warning_id for c in cases],
-            "control": [c.control for c in cases],
-            "steps_done": [sum(s.done_at is not None for s in c.steps) for c in cases],
-            "outcome": [c.outcome.value if c.outcome else None for c in cases],
-        }
-    )
+        table = store.cases.outcome_table()
     return (frame if len(frame) else None), (table if len(table) else None)
 
 

@@ -212,9 +212,11 @@ def _effect(bt: Backtest, ctx: Context) -> dict[str, object]:
         sources.insert(0, ("workspace", ctx.stored_warnings))
     result: dict[str, object] = {}
     for source, warnings in sources:
+        # Cases belong to the workspace's own warnings, never to the replay's.
+        cases = ctx.cases if source == "workspace" else None
         result = effect_of_actions(warnings, bt.outcomes, bt.panel, horizon=horizon,
                                    data_end=bt.data_end, control_share=ctx.control_share,
-                                   source=source)  # fmt: skip
+                                   source=source, cases=cases)  # fmt: skip
         if result.get("uplift") is not None:
             break
     if ctx.cases is not None and len(ctx.cases):

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pandas as pd
 import sqlalchemy as sa
 
 from crew.errors import CaseNotFoundError, CrewError
@@ -126,6 +127,23 @@ class CaseBook:
         with self._engine.connect() as conn:
             rows = conn.execute(query.order_by(c.opened_at, c.id).limit(limit)).mappings().all()
             return [self._record(conn, row, history=False) for row in rows]
+
+    def outcome_table(self) -> pd.DataFrame:
+        """Every case's warning_id, control flag, steps done and outcome (None while open).
+
+        What the evaluation needs to measure the effect of the actions taken.
+        """
+        c, s = cases_table.c, case_steps_table.c
+        done = (
+            sa.select(sa.func.count())
+            .where(s.case_id == c.id, s.done_at.is_not(None))
+            .scalar_subquery()
+        )
+        query = sa.select(c.warning_id, c.control, done.label("steps_done"), c.outcome)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(c.opened_at, c.id)).all()
+        frame = pd.DataFrame(rows, columns=["warning_id", "control", "steps_done", "outcome"])
+        return frame.astype({"control": bool, "steps_done": int})
 
     def get(self, case_id: str) -> CaseRecord:
         """The case `case_id` with its steps and history."""
