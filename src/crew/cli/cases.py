@@ -175,8 +175,8 @@ def cases_done(
     """Mark a step of a case done."""
     now = datetime.now(UTC)
     with _store(ctx, workspace_dir) as store:
-        record = store.cases.complete_step(case, step, actor=_actor(), at=now, note=note)
-        store.audit.append(_actor(), "case.step", case, {"step": step, "via": "cli"}, at=now)
+        record = store.cases.complete_step(case, step, actor=_actor(), at=now, note=note,
+                                           audit={"via": "cli"})  # fmt: skip
     out.print(f"{record.id}: step {step} done; case {record.state.value}.", markup=False)
 
 
@@ -192,9 +192,8 @@ def cases_close(
     """Close a case with its outcome (retained, churned, fraud_confirmed, false_alarm, …)."""
     now = datetime.now(UTC)
     with _store(ctx, workspace_dir) as store:
-        record = store.cases.close(case, outcome, actor=_actor(), at=now, note=note)
-        details = {"outcome": outcome.value, "via": "cli"}
-        store.audit.append(_actor(), "case.close", case, details, at=now)
+        record = store.cases.close(case, outcome, actor=_actor(), at=now, note=note,
+                                   audit={"via": "cli"})  # fmt: skip
     out.print(f"{record.id}: closed, {outcome.value}.", markup=False)
 
 

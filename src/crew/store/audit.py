@@ -100,30 +100,8 @@ class AuditLog:
         `details` must be JSON (no NaN); keep personal data out of it: name the fields
         that were seen, never their values.
         """
-        text = canonical_json(dict(details or {}))
-        at = at.astimezone(UTC)
-        head = audit_head_table.c
         with self._engine.begin() as conn:
-            # A write first: SQLite takes its write lock, PostgreSQL locks the head row, so
-            # two appends never read the same head.
-            conn.execute(audit_head_table.update().where(head.id == 1).values(seq=head.seq))
-            seq, prev = conn.execute(sa.select(head.seq, head.hash).where(head.id == 1)).one()
-            seq = int(seq) + 1
-            digest = record_hash(seq, at, actor, action, subject, text, prev)
-            conn.execute(
-                audit_table.insert().values(
-                    seq=seq,
-                    at=at,
-                    actor=actor,
-                    action=action,
-                    subject=subject,
-                    details=text,
-                    prev_hash=prev,
-                    hash=digest,
-                )
-            )
-            conn.execute(audit_head_table.update().where(head.id == 1).values(seq=seq, hash=digest))
-        return AuditRecord(seq, at, actor, action, subject, json.loads(text), prev, digest)
+            return append_record(conn, actor, action, subject, details, at=at)
 
     def records(
         self,
@@ -165,6 +143,45 @@ class AuditLog:
             )
             return AuditCheck(False, count, head_hash, count + 1, problem)
         return AuditCheck(True, count, head_hash)
+
+
+def append_record(
+    conn: sa.Connection,
+    actor: str,
+    action: str,
+    subject: str,
+    details: Mapping[str, object] | None = None,
+    *,
+    at: datetime,
+) -> AuditRecord:
+    """Add one record at the end of the chain inside the transaction open on `conn`.
+
+    For a change and its record to commit or roll back together (a case change, say): the
+    caller writes both on one connection, and an error in either leaves neither.
+    """
+    text = canonical_json(dict(details or {}))
+    at = at.astimezone(UTC)
+    head = audit_head_table.c
+    # A write first: SQLite takes its write lock, PostgreSQL locks the head row, so two
+    # appends never read the same head.
+    conn.execute(audit_head_table.update().where(head.id == 1).values(seq=head.seq))
+    seq, prev = conn.execute(sa.select(head.seq, head.hash).where(head.id == 1)).one()
+    seq = int(seq) + 1
+    digest = record_hash(seq, at, actor, action, subject, text, prev)
+    conn.execute(
+        audit_table.insert().values(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=text,
+            prev_hash=prev,
+            hash=digest,
+        )
+    )
+    conn.execute(audit_head_table.update().where(head.id == 1).values(seq=seq, hash=digest))
+    return AuditRecord(seq, at, actor, action, subject, json.loads(text), prev, digest)
 
 
 def _problem(row: sa.RowMapping, expected_seq: int, prev: str) -> str | None:
@@ -209,4 +226,12 @@ def _record(row: sa.RowMapping) -> AuditRecord:
     )
 
 
-__all__ = ["GENESIS", "AuditCheck", "AuditLog", "AuditRecord", "canonical_json", "record_hash"]
+__all__ = [
+    "GENESIS",
+    "AuditCheck",
+    "AuditLog",
+    "AuditRecord",
+    "append_record",
+    "canonical_json",
+    "record_hash",
+]

@@ -1,6 +1,8 @@
 """Response cases in the operational store: open, work step by step, escalate, close.
 
 Every change is one transaction and leaves a `case_history` row saying who did what, when.
+A person's change (a step done, a case closed or given to another team) appends its audit
+record in the same transaction: both are written, or neither is.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import sqlalchemy as sa
 
 from crew.errors import CaseNotFoundError, CrewError
 from crew.store._case_tables import case_history_table, case_steps_table, cases_table
+from crew.store.audit import append_record
 from crew.types import CaseOutcome, CaseState
 
 WORKING = (CaseState.OPEN, CaseState.IN_PROGRESS, CaseState.ESCALATED)
+Details = Mapping[str, object]
+"""Extra details of a change's audit record, e.g. `{"via": "cli"}`."""
 
 
 @dataclass(frozen=True)
@@ -151,9 +156,20 @@ class CaseBook:
             return self._record(conn, self._row(conn, case_id), history=True)
 
     def complete_step(
-        self, case_id: str, position: int, *, actor: str, at: datetime, note: str | None = None
+        self,
+        case_id: str,
+        position: int,
+        *,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+        audit: Details | None = None,
     ) -> CaseRecord:
-        """Mark step `position` done; when every step is, the case awaits its outcome."""
+        """Mark step `position` done; when every step is, the case awaits its outcome.
+
+        Audited as `case.step` with `audit` added to the record's details (e.g. the channel
+        the change came from); a step done already changes nothing and is not audited.
+        """
         s = case_steps_table.c
         with self._engine.begin() as conn:
             case = self._row(conn, case_id)
@@ -184,6 +200,8 @@ class CaseBook:
             )
             state = CaseState.AWAITING_OUTCOME if not pending else CaseState.IN_PROGRESS
             self._set(conn, case, at, actor, state=state)
+            append_record(conn, actor, "case.step", case_id, {"step": position, **(audit or {})},
+                          at=at)  # fmt: skip
             return self._record(conn, self._row(conn, case_id), history=True)
 
     def escalate_overdue(self, at: datetime, *, actor: str = "crew") -> list[str]:
@@ -228,14 +246,23 @@ class CaseBook:
             return escalated
 
     def reassign(
-        self, case_id: str, team: str, *, actor: str, at: datetime, note: str | None = None
+        self,
+        case_id: str,
+        team: str,
+        *,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+        audit: Details | None = None,
     ) -> CaseRecord:
-        """Give the case to `team` (recorded in its history)."""
+        """Give the case to `team` (in its history; audited as `case.assign`)."""
         with self._engine.begin() as conn:
             case = self._row(conn, case_id)
             if CaseState(case["state"]) not in WORKING:
                 raise CrewError(f"Case {case_id} is {case['state']}: it cannot be reassigned.")
             self._set(conn, case, at, actor, owner_team=team, note=note)
+            details = {"owner_team": team, "from": case["owner_team"], **(audit or {})}
+            append_record(conn, actor, "case.assign", case_id, details, at=at)
             return self._record(conn, self._row(conn, case_id), history=True)
 
     def close(
@@ -246,8 +273,12 @@ class CaseBook:
         actor: str,
         at: datetime,
         note: str | None = None,
+        audit: Details | None = None,
     ) -> CaseRecord:
-        """Close the case with what happened (retained, churned, fraud confirmed, …)."""
+        """Close the case with what happened (retained, churned, fraud confirmed, …).
+
+        Audited as `case.close` with the outcome and `audit` in the record's details.
+        """
         with self._engine.begin() as conn:
             case = self._row(conn, case_id)
             if case["state"] == CaseState.CLOSED.value:
@@ -256,6 +287,8 @@ class CaseBook:
             conn.execute(
                 cases_table.update().where(cases_table.c.id == case_id).values(closed_at=at)
             )
+            details = {"outcome": outcome.value, **(audit or {})}
+            append_record(conn, actor, "case.close", case_id, details, at=at)
             return self._record(conn, self._row(conn, case_id), history=True)
 
     def _set(

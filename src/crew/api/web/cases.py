@@ -112,25 +112,25 @@ def _change(
     if not who.can(needed):
         return RedirectResponse(f"{back}?error=forbidden", status_code=303)
     now, name = datetime.now(UTC), who.user.name
+    # The case change and its audit record are written in one transaction by the store.
+    via = {"via": "dashboard"}
     try:
         if what == "step":
             position = int(first(form, "position") or 0)
             state.store.cases.complete_step(case_id, position, actor=name, at=now,
-                                            note="dashboard")  # fmt: skip
-            details: dict[str, object] = {"step": position}
+                                            note="dashboard", audit=via)  # fmt: skip
         elif what == "close":
             outcome = CaseOutcome(first(form, "outcome"))
-            state.store.cases.close(case_id, outcome, actor=name, at=now, note="dashboard")
-            details = {"outcome": outcome.value}
+            state.store.cases.close(case_id, outcome, actor=name, at=now, note="dashboard",
+                                    audit=via)  # fmt: skip
         else:
             team = first(form, "team")
             if team not in load_playbooks(state.workspace.root).teams:
                 return RedirectResponse(f"{back}?error=not_allowed", status_code=303)
-            state.store.cases.reassign(case_id, team, actor=name, at=now, note="dashboard")
-            details = {"owner_team": team}
+            state.store.cases.reassign(case_id, team, actor=name, at=now, note="dashboard",
+                                       audit=via)  # fmt: skip
     except (CrewError, ValueError):
         return RedirectResponse(f"{back}?error=not_allowed", status_code=303)
-    state.store.audit.append(name, f"case.{what}", case_id, details, at=now)
     return RedirectResponse(back, status_code=303)
 
 
