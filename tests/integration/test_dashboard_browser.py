@@ -299,8 +299,8 @@ def test_switching_to_chinese(watched: Watched, served: Served) -> None:
 
 @pytest.mark.parametrize(
     ("page_path", "marker"),
-    [("/evaluation", "figure[data-chart]"), ("/settings", "table.rules tbody tr"),
-     ("/audit?verify=1", "#audit-check")],
+    [("/evaluation", "figure[data-chart]"), ("/settings", "#thresholds-form table.rules input"),
+     ("/playbooks", "#playbooks tr[data-playbook]"), ("/audit?verify=1", "#audit-check")],
 )  # fmt: skip
 def test_other_pages_render_cleanly(
     watched: Watched, served: Served, page_path: str, marker: str
