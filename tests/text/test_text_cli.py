@@ -32,7 +32,7 @@ def test_analyze_json_then_nothing_new(
     first = cli.invoke(app, args)
     assert first.exit_code == 0, first.output
     summary = json.loads(first.stdout)
-    assert (summary["analysed"], summary["new"], summary["topic_model"]) == (2, 2, "seeds")
+    assert (summary["analysed"], summary["new"], summary["topic_model"]) == (2, 2, "built-in model")
     assert summary["texts_per_second"] > 0
     again = json.loads(cli.invoke(app, args).stdout)
     assert (again["analysed"], again["unchanged"]) == (0, 2)

@@ -80,7 +80,7 @@ def analyze_command(
         "seconds": round(report.seconds, 3),
         "texts_per_second": round(report.texts_per_second, 1),
         "analyzer": report.analyzer,
-        "topic_model": "seeds" if analyzer.classifier is None else "trained",
+        "topic_model": analyzer.topic_source,
     }
     if as_json:
         emit_json(summary)

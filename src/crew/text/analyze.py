@@ -33,18 +33,11 @@ from crew.text.sentiment import (
     load_chinese_sentiment,
     with_complaint_prior,
 )
-from crew.text.topics import (
-    SeedMatcher,
-    Taxonomy,
-    TopicClassifier,
-    TopicResult,
-    labelled_texts,
-    load_taxonomy,
-    topic_classifier,
-)
+from crew.text.topic_model import TopicClassifier, default_topic_classifier
+from crew.text.topics import SeedMatcher, Taxonomy, TopicResult, labelled_texts, load_taxonomy
 from crew.text.urgency import UrgencyLevel, urgency_for, urgency_level
 
-ANALYZER_VERSION = "text-1"
+ANALYZER_VERSION = "text-2"
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|ID|NUMBER|NAME)\]")
 BATCH = 2000
 Progress = Callable[[int, int], None]
@@ -76,6 +69,7 @@ class TextAnalyzer:
     english: EnglishSentiment
     chinese: ChineseSentiment
     classifier: TopicClassifier | None = None
+    """The topic model; None: topics from the seed phrases alone."""
     redactor: Redactor = field(default_factory=Redactor)
 
     def __post_init__(self) -> None:
@@ -84,8 +78,13 @@ class TextAnalyzer:
     @property
     def version(self) -> str:
         """Changes when a model, the taxonomy or the labels change: texts are then redone."""
-        trained = "seeds" if self.classifier is None else f"trained{len(self.classifier.classes)}"
-        return f"{ANALYZER_VERSION}/{MODEL_VERSION}/{self.taxonomy.sha256[:12]}/{trained}"
+        topics = "seeds" if self.classifier is None else f"model-{self.classifier.digest[:12]}"
+        return f"{ANALYZER_VERSION}/{MODEL_VERSION}/{self.taxonomy.sha256[:12]}/{topics}"
+
+    @property
+    def topic_source(self) -> str:
+        """Where topics come from, for messages: 'seeds', 'built-in model', ..."""
+        return "seeds" if self.classifier is None else self.classifier.source
 
     def analyze_many(
         self,
@@ -157,16 +156,20 @@ def build_analyzer(
     conn: duckdb.DuckDBPyConnection | None = None,
     *,
     chinese: ChineseSentiment | None = None,
+    seeds_only: bool = False,
 ) -> TextAnalyzer:
-    """Load the models: the taxonomy (with the workspace's), a classifier trained on the
-    workspace's labelled texts when there are enough, the redactor with its customer names."""
+    """Load the models: the taxonomy (with the workspace's), the topic model (built-in
+    corpus, seeds and the workspace's labelled texts; about 2 s to train, once per process
+    unless the workspace has labels), the redactor with the workspace's customer names.
+    `seeds_only` skips the topic model: topics then come from the seed phrases alone."""
     taxonomy = load_taxonomy(workspace_root)
-    classifier = None
+    texts: list[str] = []
+    topics: list[str] = []
     redactor = Redactor()
     if conn is not None:
         texts, topics = labelled_texts(conn, workspace_root)
-        classifier = topic_classifier(taxonomy, texts, topics)
         redactor = redactor_from_store(conn)
+    classifier = None if seeds_only else default_topic_classifier(taxonomy, texts, topics)
     return TextAnalyzer(
         taxonomy=taxonomy,
         english=EnglishSentiment(),

@@ -1,6 +1,6 @@
 """Complaint topics (投诉主题): a YAML taxonomy with seed phrases in English and Chinese,
-and a classifier trained on the workspace's labelled interactions when it has enough,
-falling back to the seed phrases when it has not.
+the seed matcher, and the workspace's labelled interactions. The topic model trained on
+them (and on a built-in corpus) is `crew.text.topic_model`.
 
 The built-in taxonomy is `crew/text/topics.yaml`; `<workspace>/catalog/topics.yaml`
 extends it (seeds added to a known topic, new topics appended). Labelled interactions are
@@ -14,26 +14,22 @@ import csv
 import hashlib
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crew.errors import TaxonomyError
-from crew.text.language import chinese_words
 
 OTHER = "other"
 """Topic of a text that matches no seed (inquiries, praise, small talk)."""
 WORKSPACE_TAXONOMY = Path("catalog") / "topics.yaml"
 WORKSPACE_LABELS = Path("catalog") / "topic_labels.csv"
 MIN_LABELLED = 30
-"""Labelled texts needed (over at least two topics) before a classifier replaces the seeds."""
+"""Labelled texts needed (two topics or more) to train a model on them alone (comparisons)."""
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -260,73 +256,6 @@ def _weight(hits: list[str]) -> float:
     return sum(1.5 if (" " in h or (len(h) >= 3 and not h.isascii())) else 1.0 for h in hits)
 
 
-class TopicClassifier:
-    """A classifier trained on labelled texts, with the seed hits as extra features."""
-
-    def __init__(self, matcher: SeedMatcher, model: Any, classes: tuple[str, ...]) -> None:
-        self.matcher = matcher
-        self.model = model
-        self.classes = classes
-
-    @classmethod
-    def fit(
-        cls, taxonomy: Taxonomy, texts: Sequence[str], topics: Sequence[str]
-    ) -> TopicClassifier:
-        """Train on `texts` labelled with `topics` plus every seed phrase as an example."""
-        from sklearn.linear_model import LogisticRegression
-
-        matcher = SeedMatcher(taxonomy)
-        known = set(taxonomy.ids) | {OTHER}
-        unknown = sorted({t for t in topics if t not in known})
-        if unknown:
-            raise TaxonomyError(
-                f"Labelled texts use unknown topics: {', '.join(unknown)}.",
-                hint=f"Topics: {', '.join(sorted(known))}; add new ones to catalog/topics.yaml.",
-            )
-        seed_texts = [s for t in taxonomy.topics for s in (*t.seeds_en, *t.seeds_zh)]
-        seed_topics = [t.id for t in taxonomy.topics for _ in (*t.seeds_en, *t.seeds_zh)]
-        all_texts = [*texts, *seed_texts]
-        all_topics = [*topics, *seed_topics]
-        features = _features(matcher, all_texts)
-        model = LogisticRegression(C=20.0, solver="saga", max_iter=1000, tol=1e-3)
-        model.fit(features, np.array(all_topics))
-        return cls(matcher, model, tuple(str(c) for c in model.classes_))
-
-    def classify_many(self, texts: Sequence[str]) -> list[TopicResult]:
-        """Main topic and confidence from the model; mentions from the seeds and the model."""
-        if not texts:
-            return []
-        proba = self.model.predict_proba(_features(self.matcher, texts))
-        results = []
-        for text, row in zip(texts, proba, strict=True):
-            best = int(np.argmax(row))
-            topic = self.classes[best]
-            seeds = _result(self.matcher.taxonomy, self.matcher.hits(text))
-            mentioned = tuple(dict.fromkeys([topic, *seeds.topics]))
-            if topic == OTHER:
-                mentioned = seeds.topics
-            results.append(
-                TopicResult(topic, round(float(row[best]), 4), mentioned, seeds.evidence)
-            )
-        return results
-
-
-def _features(matcher: SeedMatcher, texts: Sequence[str]) -> Any:
-    """Character 2-4-grams and jieba words, hashed. Seed hits are deliberately not a
-    feature: with them the model leaned on the seeds and generalised worse (docs/text.md)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    return HashingVectorizer(analyzer=_grams, n_features=2**18, alternate_sign=False).transform(
-        list(texts)
-    )
-
-
-def _grams(text: str) -> list[str]:
-    text = text.lower()
-    grams = [text[i : i + n] for n in (2, 3, 4) for i in range(len(text) - n + 1)]
-    return grams + ["w:" + w for w in chinese_words(text) if w.strip()]
-
-
 def labelled_texts(
     conn: duckdb.DuckDBPyConnection, workspace_root: Path | None
 ) -> tuple[list[str], list[str]]:
@@ -355,23 +284,12 @@ def labelled_texts(
     return texts, topics
 
 
-def topic_classifier(
-    taxonomy: Taxonomy, texts: Sequence[str], topics: Sequence[str]
-) -> TopicClassifier | None:
-    """A trained classifier when there are enough labels (else None: use the seeds)."""
-    if len(texts) < MIN_LABELLED or len(set(topics)) < 2:
-        return None
-    return TopicClassifier.fit(taxonomy, texts, topics)
-
-
 __all__ = [
     "OTHER",
     "SeedMatcher",
     "Taxonomy",
     "Topic",
-    "TopicClassifier",
     "TopicResult",
     "labelled_texts",
     "load_taxonomy",
-    "topic_classifier",
 ]
