@@ -1,8 +1,10 @@
 """Text benchmark: interaction texts analysed per second (language, sentiment, topic,
-urgency, key phrases), the default path (lexicons, seed topics, the Chinese linear model).
+urgency, key phrases), the default path (lexicons, the default topic model, the Chinese
+linear model).
 
 Texts are drawn from the simulator's e-commerce catalogue (complaints, chats, reviews, in
-English and Chinese, with its openers, closers and lower-casing). Three figures:
+English and Chinese, with its openers, closers, lower-casing, typos and mixed language).
+Three figures:
 - one process, batches of 2,000 (`TextAnalyzer.analyze_many`, what `crew text analyze` does);
 - one process, one text at a time (`analyze_text`, what a stream worker will do per event);
 - two processes, one per core, each analysing half the texts in batches.
@@ -55,7 +57,7 @@ def main() -> None:
     n = int(os.environ.get("CREW_BENCH_TEXTS", "20000"))
     texts = bench_texts(n)
     started = time.perf_counter()
-    analyzer = default_analyzer()  # trains the Chinese model on the first run (cached)
+    analyzer = default_analyzer()  # Chinese model: trained once, cached; topic model: trained
     analyzer.analyze_many(texts[:10])
     load = time.perf_counter() - started
 

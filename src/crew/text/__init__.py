@@ -20,6 +20,7 @@ from crew.text.language import Language, detect_language
 from crew.text.redaction import Redactor, is_valid_id_number, redact, redactor_from_store
 from crew.text.reviews import Review, ReviewRing, find_review_rings, load_reviews
 from crew.text.sentiment import SentimentLabel
+from crew.text.topic_model import TopicClassifier, default_topic_classifier
 from crew.text.topics import OTHER, Taxonomy, load_taxonomy
 from crew.text.urgency import UrgencyLevel
 
@@ -34,11 +35,13 @@ __all__ = [
     "Taxonomy",
     "TextAnalysis",
     "TextAnalyzer",
+    "TopicClassifier",
     "UrgencyLevel",
     "analyze_store",
     "analyze_text",
     "build_analyzer",
     "default_analyzer",
+    "default_topic_classifier",
     "detect_language",
     "evidence_sentence",
     "extra_installed",
