@@ -15,7 +15,7 @@ from crew.config import ApiSettings, StreamSettings, load_config
 from crew.errors import BackpressureError, ConfigError, EventBusError
 from crew.ingest.bus import EventBus, InProcessBus, open_bus, partition_of
 from crew.ingest.events import Delivery, Event, TransactionEvent
-from crew.ingest.redis_bus import RedisBus, dead_letter_key, processed_key, stream_key
+from crew.ingest.redis_bus import RedisBus, dead_letter_key, processed_mark, stream_key
 
 REDIS = "redis://127.0.0.1:6379/0"
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -188,8 +188,9 @@ def test_redis_entries_that_are_no_events_are_dead_lettered(prefix: str) -> None
     assert "txn_id" in letter[1]["reason"] and letter[1]["stream"] == stream_key(prefix, part)
     sub.ack(taken)
     assert bus.backlog() == 0
-    assert bus.redis.exists(processed_key(bus.settings, taken[0].event)) == 1
-    assert bus.redis.ttl(processed_key(bus.settings, taken[0].event)) > 0
+    done, member = processed_mark(bus.settings, taken[0].event)
+    assert bus.redis.sismember(done, member) == 1
+    assert 0 < bus.redis.ttl(done) <= 2 * bus.settings.dedup_ttl_s
     bus.close()
 
 

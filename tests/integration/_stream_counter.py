@@ -2,7 +2,7 @@
 
 Run as `python _stream_counter.py CONSUMER` with the stream settings as JSON in
 CREW_TEST_STREAM. Its handler runs one Lua script per batch that, for each event, sets the
-event's processed mark (SET NX) and only if that succeeded increments the customer's
+event's processed mark (SADD to its set) and only if that succeeded increments the customer's
 counter: the mark and the effect happen together or not at all. It also counts events
 that arrive after a later event of the same customer (there should be none). On SIGTERM
 it prints the worker's stats as JSON and exits 0.
@@ -21,16 +21,17 @@ import redis
 
 from crew.config import StreamSettings
 from crew.ingest.events import Event
-from crew.ingest.redis_bus import RedisBus, processed_key
+from crew.ingest.redis_bus import RedisBus, processed_mark
 from crew.stream.worker import Worker, stopping_on_signals
 
-# KEYS: counts, effects, last sequence per customer, out-of-order count, processed marks.
-# ARGV: mark TTL, n, n customer ids, n event keys, n sequence numbers.
+# KEYS: counts, effects, last sequence per customer, out-of-order count, n mark sets.
+# ARGV: mark expiry (Unix s), n, n customer ids, n event keys, n sequence numbers.
 EFFECT = """
 local n = tonumber(ARGV[2])
 local done = 0
 for i = 1, n do
-  if redis.call('SET', KEYS[4 + i], '1', 'NX', 'EX', ARGV[1]) then
+  if redis.call('SADD', KEYS[4 + i], ARGV[2 + n + i]) == 1 then
+    redis.call('EXPIREAT', KEYS[4 + i], ARGV[1])
     local customer, seq = ARGV[2 + i], tonumber(ARGV[2 + 2 * n + i])
     redis.call('HINCRBY', KEYS[1], customer, 1)
     redis.call('HINCRBY', KEYS[2], ARGV[2 + n + i], 1)
@@ -67,11 +68,12 @@ def main() -> None:
 
     def count_once(events: list[Event]) -> None:
         client.hincrby(keys["by_worker"], str(os.getpid()), len(events))
-        marks = [processed_key(settings, e) for e in events]
+        now = time.time()
+        marks = [processed_mark(settings, e, now)[0] for e in events]
         effect(
             keys=[keys["counts"], keys["effects"], keys["last"], keys["disorder"], *marks],
             args=[
-                settings.dedup_ttl_s,
+                (int(now // settings.dedup_ttl_s) + 2) * settings.dedup_ttl_s,
                 len(events),
                 *(e.customer_id for e in events),
                 *(e.key for e in events),

@@ -3,23 +3,28 @@
 Publishing is one MULTI of XADDs after an XLEN check per partition (429 rather than an
 unbounded stream). Workers read with XREADGROUP, acknowledge with XACK and then XDEL, so a
 stream's length is exactly its unprocessed events; they take over a dead worker's events
-with XAUTOCLAIM. Each processed event leaves a mark (`processed_key`, SET NX with a TTL),
-so a redelivered event is skipped; a handler that needs exactly-once effects sets that
-same mark atomically with its effect (e.g. in one Lua script or MULTI).
+with XAUTOCLAIM. Each processed event leaves a mark, its key in a per-partition set of
+the current time bucket (`processed_mark`; a bucket lasts `dedup_ttl_s` and is kept for two),
+so a redelivered event is skipped. Marks are checked and set with one command per partition
+and bucket, not per event. A handler that needs exactly-once effects adds that same mark
+atomically with its effect (e.g. SADD in one Lua script, effect only when it returns 1).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlsplit
 
 import redis
 from pydantic import ValidationError
+from redis.commands.core import Script
 from redis.typing import EncodableT, FieldT, KeyT, StreamIdT
 
 from crew.config import StreamSettings
@@ -43,10 +48,27 @@ def stream_key(prefix: str, partition: int) -> str:
     return f"{prefix}:{{p{partition}}}:events"
 
 
-def processed_key(settings: StreamSettings, event: Event) -> str:
-    """Redis key marking `event` as processed; a handler may set it with its own effect."""
+def processed_set(settings: StreamSettings, partition: int, bucket: int) -> str:
+    """Redis set of the event keys of `partition` processed during time bucket `bucket`.
+
+    >>> processed_set(StreamSettings(key_prefix="crew"), 2, 20480)
+    'crew:{p2}:done:20480'
+    """
+    return f"{settings.key_prefix}:{{p{partition}}}:done:{bucket}"
+
+
+def bucket_at(settings: StreamSettings, at: float | None = None) -> int:
+    """The dedup time bucket of Unix time `at` (now by default): `dedup_ttl_s` long."""
+    return int((time.time() if at is None else at) // settings.dedup_ttl_s)
+
+
+def processed_mark(
+    settings: StreamSettings, event: Event, at: float | None = None
+) -> tuple[str, str]:
+    """Where `event`'s processed mark goes now: (set key, member). A handler may add it
+    (SADD) with its own effect; the bus then skips the event when it comes again."""
     partition = partition_of(event.customer_id, settings.partitions)
-    return f"{settings.key_prefix}:{{p{partition}}}:done:{event.key}"
+    return processed_set(settings, partition, bucket_at(settings, at)), event.key
 
 
 def dead_letter_key(prefix: str) -> str:
@@ -68,6 +90,42 @@ def _reaching(settings: StreamSettings) -> Iterator[None]:
         ) from None
 
 
+# KEYS: this bucket's and the previous bucket's mark sets. ARGV: JSON list of event keys.
+# Returns the 1-based positions of the keys marked in either set.
+_MARKED = """
+local keys = cjson.decode(ARGV[1])
+local found = {}
+for i, key in ipairs(keys) do
+  if redis.call('SISMEMBER', KEYS[1], key) == 1 or redis.call('SISMEMBER', KEYS[2], key) == 1 then
+    found[#found + 1] = i
+  end
+end
+return found
+"""
+
+# KEYS: the partition's stream, this bucket's mark set. ARGV: group, the set's expiry (Unix
+# s), JSON list of event keys, JSON list of entry ids. Marks, then XACK and XDEL.
+_SETTLE = """
+local keys, ids = cjson.decode(ARGV[3]), cjson.decode(ARGV[4])
+for i = 1, #keys, 1000 do
+  redis.call('SADD', KEYS[2], unpack(keys, i, math.min(i + 999, #keys)))
+end
+redis.call('EXPIREAT', KEYS[2], ARGV[2])
+for i = 1, #ids, 1000 do
+  local chunk = {unpack(ids, i, math.min(i + 999, #ids))}
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
+  redis.call('XDEL', KEYS[1], unpack(chunk))
+end
+return #ids
+"""
+
+
+@dataclass(frozen=True)
+class _Scripts:
+    marked: Script
+    settle: Script
+
+
 class RedisBus:
     """Events on Redis Streams, partitioned by customer id."""
 
@@ -80,8 +138,15 @@ class RedisBus:
             protocol=2,
             socket_timeout=timeout,
         )
+        # Replies of XREADGROUP stay as the parser gave them ([key, [[id, [field, value]]]]):
+        # redis-py's per-entry dicts cost more than the read itself.
+        self.redis.set_response_callback("XREADGROUP", _unparsed)
         self._keys = [stream_key(settings.key_prefix, p) for p in range(settings.partitions)]
         self._grouped = False
+        self.scripts = _Scripts(
+            self.redis.register_script(_MARKED),
+            self.redis.register_script(_SETTLE),
+        )
 
     def publish(self, events: Sequence[Event]) -> int:
         """XADD every event in one transaction, or none if a partition is full."""
@@ -209,30 +274,51 @@ class RedisSubscription:
         return deliveries
 
     def unprocessed(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
-        """Deliveries whose events carry no processed mark (first of any repeats)."""
+        """Deliveries whose events carry no processed mark (first of any repeats).
+
+        A mark is looked for in its partition's sets of this bucket and the one before, so
+        it is remembered for at least `dedup_ttl_s`.
+        """
         if not deliveries:
             return []
+        by_partition = _by_partition(deliveries)
+        bucket = bucket_at(self._s)
         with _reaching(self._s):
             pipe = self._bus.redis.pipeline(transaction=False)
-            for delivery in deliveries:
-                pipe.exists(processed_key(self._s, delivery.event))
-            marked = pipe.execute()
-        return _first_of_each(d for d, m in zip(deliveries, marked, strict=True) if not m)
+            for part, mine in by_partition.items():
+                self._bus.scripts.marked(
+                    keys=[processed_set(self._s, part, b) for b in (bucket, bucket - 1)],
+                    args=[json.dumps([d.event.key for d in mine])],
+                    client=pipe,
+                )
+            replies = pipe.execute()
+        marked = {
+            mine[int(i) - 1].entry_id
+            for mine, found in zip(by_partition.values(), replies, strict=True)
+            for i in found
+        }
+        return _first_of_each(d for d in deliveries if d.entry_id not in marked)
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
-        """Mark the events processed, then XACK and XDEL their entries."""
+        """Mark the events processed, then XACK and XDEL their entries (one script per
+        partition, all in one pipeline)."""
         if not deliveries:
             return
-        by_partition: dict[int, list[str]] = defaultdict(list)
+        bucket = bucket_at(self._s)
+        expire_at = (bucket + 2) * self._s.dedup_ttl_s
         with _reaching(self._s):
             pipe = self._bus.redis.pipeline(transaction=False)
-            for delivery in deliveries:
-                key = processed_key(self._s, delivery.event)
-                pipe.set(key, "1", nx=True, ex=self._s.dedup_ttl_s)
-                by_partition[delivery.partition].append(delivery.entry_id)
-            for part, ids in by_partition.items():
-                pipe.xack(self._bus._keys[part], self._s.group, *ids)
-                pipe.xdel(self._bus._keys[part], *ids)
+            for part, mine in _by_partition(deliveries).items():
+                self._bus.scripts.settle(
+                    keys=[self._bus._keys[part], processed_set(self._s, part, bucket)],
+                    args=[
+                        self._s.group,
+                        expire_at,
+                        json.dumps([d.event.key for d in mine]),
+                        json.dumps([d.entry_id for d in mine]),
+                    ],
+                    client=pipe,
+                )
             pipe.execute()
         for delivery in deliveries:
             self._in_flight.pop(delivery.entry_id, None)
@@ -255,30 +341,21 @@ class RedisSubscription:
             )
         index = {self._bus._keys[p]: p for p in parts}
         deliveries: list[Delivery] = []
-        for key, entries in cast(list[tuple[str, Entries]], reply or []):
-            deliveries += self._deliveries(index[key], entries)
+        for key, entries in cast(list[tuple[str, list[tuple[str, list[str] | None]]]], reply or []):
+            pairs: Entries = [(e, _fields(f)) for e, f in entries]
+            deliveries += self._deliveries(index[key], pairs)
         return deliveries
 
     def _deliveries(self, part: int, entries: Entries) -> list[Delivery]:
         """Valid events as deliveries; entries deleted or not events are settled here."""
+        settle = [entry_id for entry_id, fields in entries if not fields]  # deleted while pending
+        present = [(entry_id, fields) for entry_id, fields in entries if fields]
+        events = _parse_all([fields.get(_FIELD, "") for _, fields in present])
         deliveries: list[Delivery] = []
-        settle: list[str] = []
         key = self._bus._keys[part]
-        for entry_id, fields in entries:
-            if not fields:  # deleted while pending: nothing left to process
-                settle.append(entry_id)
-                continue
-            try:
-                event = event_from_json(fields.get(_FIELD, ""))
-            except ValidationError as exc:
-                # Put there by another system: kept aside with the reason, never logged.
-                reason = "; ".join(f"{e['loc']}: {e['msg']}" for e in exc.errors()[:5])
-                letter: dict[FieldT, EncodableT] = {"stream": key, "entry_id": entry_id}
-                letter["reason"] = reason
-                letter.update((name, value) for name, value in fields.items())
-                with _reaching(self._s):
-                    self._bus.redis.xadd(dead_letter_key(self._s.key_prefix), letter)
-                log.warning("entry %s of %s is not a valid event: dead-lettered", entry_id, key)
+        for (entry_id, fields), event in zip(present, events, strict=True):
+            if isinstance(event, ValidationError):
+                self._dead_letter(key, entry_id, fields, event)
                 settle.append(entry_id)
                 continue
             deliveries.append(Delivery(entry_id, part, event))
@@ -289,10 +366,66 @@ class RedisSubscription:
                 self._bus.redis.xdel(key, *settle)
         return deliveries
 
+    def _dead_letter(
+        self, key: str, entry_id: str, fields: dict[str, str], error: ValidationError
+    ) -> None:
+        """Put there by another system: kept aside with the reason, never logged."""
+        reason = "; ".join(f"{e['loc']}: {e['msg']}" for e in error.errors()[:5])
+        letter: dict[FieldT, EncodableT] = {"stream": key, "entry_id": entry_id}
+        letter["reason"] = reason
+        letter.update((name, value) for name, value in fields.items())
+        with _reaching(self._s):
+            self._bus.redis.xadd(dead_letter_key(self._s.key_prefix), letter)
+        log.warning("entry %s of %s is not a valid event: dead-lettered", entry_id, key)
+
     def _others_pending(self, key: str) -> bool:
         summary = cast(dict[str, object], self._bus.redis.xpending(key, self._s.group))
         consumers = cast(list[dict[str, object]], summary.get("consumers") or [])
         return any(c["name"] != self.consumer and int(str(c["pending"])) > 0 for c in consumers)
 
 
-__all__ = ["RedisBus", "RedisSubscription", "dead_letter_key", "processed_key", "stream_key"]
+def _unparsed(response: object, **_options: object) -> object:
+    return response
+
+
+def _fields(flat: list[str] | None) -> dict[str, str] | None:
+    """An entry's fields from Redis' flat [field, value, ...] list (None once deleted).
+
+    >>> _fields(["event", "{}"]), _fields(None)
+    ({'event': '{}'}, None)
+    """
+    if not flat:
+        return None
+    if len(flat) == 2:
+        return {flat[0]: flat[1]}
+    pairs = iter(flat)
+    return dict(zip(pairs, pairs, strict=True))
+
+
+def _parse_all(payloads: list[str]) -> list[Event | ValidationError]:
+    """The events of `payloads`, with the error in place of a bad one."""
+    parsed: list[Event | ValidationError] = []
+    for payload in payloads:
+        try:
+            parsed.append(event_from_json(payload))
+        except ValidationError as exc:
+            parsed.append(exc)
+    return parsed
+
+
+def _by_partition(deliveries: Sequence[Delivery]) -> dict[int, list[Delivery]]:
+    grouped: dict[int, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        grouped[delivery.partition].append(delivery)
+    return grouped
+
+
+__all__ = [
+    "RedisBus",
+    "RedisSubscription",
+    "bucket_at",
+    "dead_letter_key",
+    "processed_mark",
+    "processed_set",
+    "stream_key",
+]
