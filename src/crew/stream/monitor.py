@@ -13,9 +13,11 @@ customer's 26-week baseline (series drops), those ranking customers against each
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import CodeType
 
 import numpy as np
 import pandas as pd
@@ -124,6 +126,7 @@ class Monitor:
                 self._triggers.setdefault(name, set()).add(spec.risk_type)
             shown = self._shown.setdefault(spec.risk_type, [])
             shown += [n for n in OnlineSignals((spec,), {}).indicators() if n not in shown]
+        self.screen = Screen(self.signals)
 
     def risk_types(self, changed: Iterable[str]) -> set[RiskType]:
         """Risk types whose online signals read one of the `changed` aggregates."""
@@ -133,14 +136,41 @@ class Monitor:
         self, state: OnlineState, customers: Mapping[str, Collection[RiskType]], at: int
     ) -> pd.DataFrame:
         """One row per customer and risk type with a level (only the risk types given for
-        each customer are graded): as `crew run` builds them."""
-        customers = {c: set(types) for c, types in customers.items() if types}
+        each customer are graded): as `crew run` builds them.
+
+        Customers none of whose signals can reach a LOW limit are screened out first (see
+        `Screen`), so that a batch where nothing is near a limit costs no pandas work.
+        """
+        moved = {c: set(types) for c, types in customers.items() if types}
+        values = {c: self._values(state, c, types, at) for c, types in moved.items()}
+        kept = {
+            c: types
+            for c, types in moved.items()
+            if self.screen.may_warn(values[c], types, len(self._complaints(state, c, at)))
+        }
+        return self._graded(state, kept, values, at)
+
+    def graded_unscreened(
+        self, state: OnlineState, customers: Mapping[str, Collection[RiskType]], at: int
+    ) -> pd.DataFrame:
+        """`warnings` without the screen (what the screen is tested against)."""
+        moved = {c: set(types) for c, types in customers.items() if types}
+        values = {c: self._values(state, c, types, at) for c, types in moved.items()}
+        return self._graded(state, moved, values, at)
+
+    def _graded(
+        self,
+        state: OnlineState,
+        customers: Mapping[str, set[RiskType]],
+        values: Mapping[str, dict[str, float]],
+        at: int,
+    ) -> pd.DataFrame:
         if not customers:
             return pd.DataFrame()
         ids = sorted(customers)
         types = set().union(*customers.values())
         specs = [s for s in self.signals.specs if s.risk_type in types]
-        features = self.features(state, {c: customers[c] for c in ids}, at)
+        features = self._frame({c: values[c] for c in ids})
         surge = any(s.detector == Detector.SURGE for s in specs)
         series = self._series(state, ids, at) if surge else None
         signals = detect_signals(specs, features, series, self.catalog)
@@ -159,15 +189,29 @@ class Monitor:
         self, state: OnlineState, customers: Mapping[str, Collection[RiskType]], at: int
     ) -> pd.DataFrame:
         """Indicators the customers' risk types read, at `at`: one row each (NaN for NULL)."""
+        return self._frame({c: self._values(state, c, t, at) for c, t in customers.items()})
+
+    def _values(
+        self, state: OnlineState, customer: str, types: Collection[RiskType], at: int
+    ) -> dict[str, float]:
+        wanted = {n for t in types for n in self._shown.get(t, ())}
+        found = state.values(customer, at, wanted)
+        return {n: _number(found.get(n)) for n in sorted(wanted)}
+
+    @staticmethod
+    def _frame(values: Mapping[str, dict[str, float]]) -> pd.DataFrame:
         columns: list[str] = []
-        records = []
-        for customer, types in customers.items():
-            wanted = {n for t in types for n in self._shown.get(t, ())}
-            values = state.values(customer, at, wanted)
-            records.append({n: _number(values.get(n)) for n in wanted})
-            columns += [n for n in sorted(wanted) if n not in columns]
-        index = pd.Index(list(customers), name="customer_id")
-        return pd.DataFrame.from_records(records, index=index).reindex(columns=columns)
+        for row in values.values():
+            columns += [n for n in row if n not in columns]
+        index = pd.Index(list(values), name="customer_id")
+        return pd.DataFrame.from_records(list(values.values()), index=index).reindex(
+            columns=columns
+        )
+
+    def _complaints(self, state: OnlineState, customer: str, at: int) -> list[int]:
+        if not self.signals.surge_weeks:
+            return []
+        return state.window(customer, COMPLAINTS_WINDOW, at)
 
     def _series(self, state: OnlineState, customers: list[str], at: int) -> WeeklySeries | None:
         weeks = self.signals.surge_weeks
@@ -176,7 +220,7 @@ class Monitor:
         values = np.zeros((len(SERIES), len(customers), weeks), dtype=np.float32)
         complaints = values[SERIES.index("complaints")]
         for i, customer in enumerate(customers):
-            for ts in state.window(customer, COMPLAINTS_WINDOW, at):
+            for ts in self._complaints(state, customer, at):
                 # The batch's week number, in its arithmetic (`crew.store.series`).
                 week = weeks - 1 - math.floor((at / 1e6 - ts / 1e6) / _WEEK_S)
                 complaints[i, week] += 1
@@ -185,8 +229,60 @@ class Monitor:
         return WeeklySeries(instant(at), ids, values, observed)
 
 
+class Screen:
+    """A quick, conservative test that a customer's signals may reach a LOW limit.
+
+    Every online rule has fixed limits (`online_signals`), so a customer can only be warned
+    if one of its signals scores at least the lowest limit of that signal's rule. The screen
+    evaluates each indicator signal's formula on plain floats (IEEE arithmetic as in pandas;
+    a division by zero or any other error keeps the customer) and, for a complaint surge,
+    needs at least `min_total` complaints in the window. A customer it lets through is then
+    graded exactly as `crew run` would; one it drops could not have been warned.
+    """
+
+    def __init__(self, signals: OnlineSignals) -> None:
+        self._indicator: list[tuple[RiskType, CodeType, float]] = []
+        self._surge: list[tuple[RiskType, int, float]] = []
+        for spec in signals.specs:
+            limits = [v for v in signals.rules[spec.name].limits if v is not None]
+            floor = min(limits, default=math.inf)
+            if spec.detector == Detector.SURGE:
+                self._surge.append((spec.risk_type, spec.min_total, floor))
+            else:
+                tree = ast.parse(str(spec.score), mode="eval")
+                code = compile(tree, f"<signal {spec.name}>", "eval")
+                self._indicator.append((spec.risk_type, code, floor))
+
+    def may_warn(
+        self, values: Mapping[str, float], types: Collection[RiskType], complaints: int
+    ) -> bool:
+        """Whether a customer with indicator `values` and `complaints` in the surge window
+        could be warned on one of `types`."""
+        for risk_type, code, floor in self._indicator:
+            if risk_type not in types:
+                continue
+            try:
+                # Safe: the formula passed `indicator_names` when the specs were loaded.
+                score = float(eval(code, {"__builtins__": {}}, dict(values)))
+            except Exception:  # an unusual value: let the full path judge
+                return True
+            if score >= floor:
+                return True
+        return any(
+            risk_type in types and complaints >= min_total and floor < math.inf
+            for risk_type, min_total, floor in self._surge
+        )
+
+
 def _number(value: object) -> float:
     return float("nan") if value is None else float(value)  # type: ignore[arg-type]
 
 
-__all__ = ["COMPLAINTS_WINDOW", "Monitor", "OnlineSignals", "complaints_window", "online_signals"]
+__all__ = [
+    "COMPLAINTS_WINDOW",
+    "Monitor",
+    "OnlineSignals",
+    "Screen",
+    "complaints_window",
+    "online_signals",
+]
