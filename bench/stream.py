@@ -16,7 +16,9 @@ Measured in one process, each on a freshly bootstrapped state, in batches of 500
   alone (the ingest-to-indicator throughput of the issue's target) and once with the whole
   handler;
 - Redis ceiling: raw pipelined XADD of the events' JSON, then XREADGROUP + XACK of them,
-  500 at a time, on one stream.
+  500 at a time, on one stream;
+- latency: a producer process offers the events at 5,000 per second, one worker runs the
+  whole handler; p50 / p99 / max of publish-to-stored (`bench/stream_latency.py`).
 
 Ratios are printed against the raw XREADGROUP rate. Redis is CREW_BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/0); without it the Redis lines say so and the rest still runs.
@@ -47,11 +49,14 @@ from crew.store import OperationalStore, Workspace, init_workspace, open_workspa
 from crew.stream.handler import InstantWarnings
 from crew.stream.monitor import Monitor
 from crew.stream.online import CustomerDirectory, bootstrap, load_customers, stored_events
-from crew.stream.worker import Worker
+from crew.stream.worker import Worker, freeze_startup_heap
 from crew.types import Industry
+from stream_latency import measure_latency  # type: ignore[import-not-found]
 
 CACHE = Path(__file__).parent / ".data"
 BATCH = 500
+LATENCY_RATE = 5_000.0  # events/s offered in the latency run
+LATENCY_SECONDS = 15.0
 
 
 def workspace_of(customers: int) -> Workspace:
@@ -93,9 +98,11 @@ def fresh_handler(workspace: Workspace, start: datetime, clock: datetime) -> Ins
         customers = load_customers(conn)
         bootstrap(conn, state, start, customers=customers)
     store = OperationalStore.open(f"sqlite:///{tempfile.mkdtemp()}/ops.sqlite")
-    return InstantWarnings(
+    handler = InstantWarnings(
         monitor, state, store, CustomerDirectory(customers), clock=lambda: clock
     )  # fmt: skip
+    freeze_startup_heap()  # as `Worker.run` does before its loop
+    return handler
 
 
 def rate(events: list[Event], step: Callable[[list[Event]], object]) -> float:
@@ -189,6 +196,15 @@ def bench_stream(events: int, customers: int, url: str) -> None:
           f"{t_handler / xread:.2f}x, worker (state) {t_ingest / xread:.2f}x, "
           f"worker (handler) {t_worker / xread:.2f}x")  # fmt: skip
     print("        target: >= 20,000 events/s ingest-to-indicator for one worker")
+    offered = stream[: int(LATENCY_RATE * LATENCY_SECONDS)]
+    lat = measure_latency(url, offered, fresh_handler(workspace, start, clock), LATENCY_RATE)
+    print(f"        latency at {lat.offered_rate:,.0f} events/s offered, {lat.events:,} events, "
+          "one worker, whole handler:")  # fmt: skip
+    print(f"          event to warning stored  p50 {lat.p50_ms:.1f} ms, p99 {lat.p99_ms:.1f} ms, "
+          f"max {lat.max_ms:.1f} ms")  # fmt: skip
+    print(f"          events of batches that opened warnings ({lat.warning_events:,}): "
+          f"p99 {lat.warning_p99_ms:.1f} ms")  # fmt: skip
+    print("        target: p99 event-to-warning latency < 100 ms at 5,000 events/s")
 
 
 def main() -> None:
