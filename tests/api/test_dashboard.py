@@ -185,7 +185,8 @@ def test_manager_assigns(client: TestClient, people: None, app: FastAPI) -> None
     store = app.state.crew.store
     assert store.get_warning("churn-C2-20240501").assignee == "responder"
     (record,) = store.audit.records(action="warning.assign")
-    assert record.details == {"field": "assignee", "from": None, "to": "responder"}
+    assert record.details == {"field": "assignee", "from": None, "to": "responder",
+                              "via": "dashboard"}  # fmt: skip
 
 
 def test_disabling_a_user_ends_their_session(

@@ -261,11 +261,9 @@ def _move(
     until = now + timedelta(days=cooldown) if cooldown else None
     with _open_store(ctx, workspace_dir) as store:
         before = store.get_warning(warning)
-        after = store.set_state(
-            warning, state, actor=_actor(), at=now, note=note, cooldown_until=until
-        )
-        details = {"field": "state", "from": before.state.value, "to": state.value, "via": "cli"}
-        store.audit.append(_actor(), "warning.state", warning, details, at=now)
+        # Audited by the store in the same transaction as the change.
+        after = store.set_state(warning, state, actor=_actor(), at=now, note=note,
+                                cooldown_until=until, audit={"via": "cli"})  # fmt: skip
     out.print(f"{after.id}: {before.state.value} → {after.state.value}.", markup=False)
 
 
@@ -280,11 +278,7 @@ def assign_command(
     """Give a warning to someone (recorded in its history)."""
     now = datetime.now(UTC)
     with _open_store(ctx, workspace_dir) as store:
-        before = store.get_warning(warning)
-        record = store.assign(warning, user, actor=_actor(), at=now)
-        if before.assignee != record.assignee:
-            details = {"field": "assignee", "from": before.assignee, "to": user, "via": "cli"}
-            store.audit.append(_actor(), "warning.assign", warning, details, at=now)
+        record = store.assign(warning, user, actor=_actor(), at=now, audit={"via": "cli"})
     out.print(f"{record.id}: assigned to {record.assignee}.", markup=False)
 
 

@@ -36,9 +36,9 @@ from crew.store._ops_tables import (
     write_run,
 )
 from crew.store._outbox_tables import write_notifications, write_run_notifications
-from crew.store.audit import AuditLog
+from crew.store.audit import AuditLog, append_record
 from crew.store.blacklist import Blacklist
-from crew.store.cases import CaseBook
+from crew.store.cases import CaseBook, Details
 from crew.store.outbox import Outbox
 from crew.store.quarantine import QuarantineLog
 from crew.store.silences import SilenceBook
@@ -360,9 +360,14 @@ class OperationalStore:
         at: datetime,
         note: str | None = None,
         cooldown_until: datetime | None = None,
+        audit: Details | None = None,
     ) -> WarningRecord:
         """Move warning `id` to `state` (open → acknowledged → in_progress → closed); a closed
-        warning may keep its subject from a new warning of its type until `cooldown_until`."""
+        warning may keep its subject from a new warning of its type until `cooldown_until`.
+
+        Audited as `warning.state` (from, to and `audit`, e.g. the channel) in the same
+        transaction: the change and its record are both written, or neither is.
+        """
         with self._engine.begin() as conn:
             current = _get(conn, id, for_update=True)
             allowed = ALLOWED_TRANSITIONS[current.state]
@@ -376,10 +381,15 @@ class OperationalStore:
             _record(conn, id, at, actor, "state", current.state.value, state.value, note)
             if not state.is_active:
                 write_notifications(conn, NotificationEvent.RESOLVED, [id])
+            details = {"field": "state", "from": current.state.value, "to": state.value}
+            append_record(conn, actor, "warning.state", id, {**details, **(audit or {})}, at=at)
             return _get(conn, id)
 
-    def assign(self, id: str, assignee: str, *, actor: str, at: datetime) -> WarningRecord:
-        """Give warning `id` to `assignee` (recorded in its history)."""
+    def assign(
+        self, id: str, assignee: str, *, actor: str, at: datetime, audit: Details | None = None
+    ) -> WarningRecord:
+        """Give warning `id` to `assignee` (in its history; audited as `warning.assign` in
+        the same transaction). Giving it to whom it has already changes nothing."""
         with self._engine.begin() as conn:
             current = _get(conn, id, for_update=True)
             if current.assignee == assignee:
@@ -388,6 +398,8 @@ class OperationalStore:
                 warnings_table.update().where(warnings_table.c.id == id).values(assignee=assignee)
             )
             _record(conn, id, at, actor, "assignee", current.assignee, assignee, None)
+            details = {"field": "assignee", "from": current.assignee, "to": assignee}
+            append_record(conn, actor, "warning.assign", id, {**details, **(audit or {})}, at=at)
             return _get(conn, id)
 
     def runs(self, limit: int = 20) -> list[RunRecord]:

@@ -104,13 +104,15 @@ def change_alert(
 ) -> WarningDetail:
     """Move a warning to another state and/or assign it; the token's name is the actor.
 
-    The state changes first: when it is not allowed (409), nothing is written at all.
+    The state changes first: when it is not allowed (409), nothing is written at all. Each
+    change is audited (`via: api`) in the same transaction as the change itself.
     """
-    now = datetime.now(UTC)
+    now, via = datetime.now(UTC), {"via": "api"}
     if change.state is not None:
-        state.store.set_state(warning_id, change.state, actor=token.name, at=now, note=change.note)
+        state.store.set_state(warning_id, change.state, actor=token.name, at=now,
+                              note=change.note, audit=via)  # fmt: skip
     if change.assignee is not None:
-        state.store.assign(warning_id, change.assignee, actor=token.name, at=now)
+        state.store.assign(warning_id, change.assignee, actor=token.name, at=now, audit=via)
     return _detail(state.store, warning_id)
 
 
