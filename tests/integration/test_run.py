@@ -251,8 +251,12 @@ def test_a_run_opens_a_case_per_warning_by_playbook_and_a_dry_run_none(
                                           "--json"]).stdout)["history"]  # fmt: skip
     assert [h["new"] for h in history][-2:] == ["closed", "retained"]
     with OperationalStore.open(f"sqlite:///{root / 'operational.sqlite'}") as store:
-        actions = [r.action for r in store.audit.records(subject=worked.id)]
-    assert actions == ["case.close", "case.step"]  # newest first
+        actions = [(r.actor, r.action) for r in store.audit.records(subject=worked.id)]
+        opened = store.audit.records(action="case.open", limit=10_000)
+        assert store.audit.verify().ok
+    assert [a for _, a in actions] == ["case.close", "case.step", "case.open"]  # newest first
+    assert actions[-1][0] == "system", "the run opened it"
+    assert {(r.actor, r.subject) for r in opened} == {("system", c.id) for c in cases}
     missing = cli.invoke(app, ["-w", str(root), "cases", "show", "case-nope"])
     assert missing.exit_code == 1 and "No case 'case-nope'" in missing.stderr
 

@@ -144,7 +144,8 @@ def respond(
     given = features["tier"] if "tier" in features.columns else None
     tiers = tiers_by_value(clv, given, book.tiers)
     planned = plan_cases(opened, book, tiers, at=at, profile=profile, control_share=control_share)
-    opened_n = store.cases.open([asdict(p) for p in planned], actor="crew")
+    # Opened and escalated by the system: the store audits both as actor "system".
+    opened_n = store.cases.open([asdict(p) for p in planned])
     escalated = store.cases.escalate_overdue(at)
     return {
         "cases_opened": opened_n,

@@ -1,8 +1,9 @@
 """Response cases in the operational store: open, work step by step, escalate, close.
 
-Every change is one transaction and leaves a `case_history` row saying who did what, when.
-A person's change (a step done, a case closed or given to another team) appends its audit
-record in the same transaction: both are written, or neither is.
+Every change is one transaction and leaves a `case_history` row saying who did what, when,
+and appends its audit record in the same transaction: a person's change (a step done, a
+case closed or given to another team) and the system's (a case opened by a run, a step
+escalated when overdue) are both written with their record, or neither is.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import sqlalchemy as sa
 
 from crew.errors import CaseNotFoundError, CrewError
 from crew.store._case_tables import case_history_table, case_steps_table, cases_table
-from crew.store.audit import append_record
+from crew.store.audit import AuditEntry, append_record, append_records
 from crew.types import CaseOutcome, CaseState
 
 WORKING = (CaseState.OPEN, CaseState.IN_PROGRESS, CaseState.ESCALATED)
+SYSTEM = "system"
+"""The actor of changes nobody made by hand: cases opened by a run, overdue escalations."""
 Details = Mapping[str, object]
 """Extra details of a change's audit record, e.g. `{"via": "cli"}`."""
 
@@ -69,8 +72,11 @@ class CaseBook:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def open(self, cases: Sequence[Mapping[str, object]], *, actor: str) -> int:
-        """Store new cases (with their `steps`); a warning that has a case already is skipped."""
+    def open(self, cases: Sequence[Mapping[str, object]], *, actor: str = SYSTEM) -> int:
+        """Store new cases (with their `steps`); a warning that has a case already is skipped.
+
+        Each new case is audited as `case.open` (its warning, playbook, owner, control flag).
+        """
         if not cases:
             return 0
         with self._engine.begin() as conn:
@@ -112,6 +118,8 @@ class CaseBook:
                     for c in new
                 ],
             )
+            opened = [AuditEntry(actor, "case.open", str(c["id"]), _opening(c)) for c in new]
+            append_records(conn, opened, at=at)  # type: ignore[arg-type]  # a datetime
             return len(new)
 
     def find(
@@ -204,8 +212,11 @@ class CaseBook:
                           at=at)  # fmt: skip
             return self._record(conn, self._row(conn, case_id), history=True)
 
-    def escalate_overdue(self, at: datetime, *, actor: str = "crew") -> list[str]:
-        """Escalate every open step past its deadline to its `escalate_to` team; their cases."""
+    def escalate_overdue(self, at: datetime, *, actor: str = SYSTEM) -> list[str]:
+        """Escalate every open step past its deadline to its `escalate_to` team; their cases.
+
+        Each escalated step is audited as `case.escalate` in the same transaction.
+        """
         s, c = case_steps_table.c, cases_table.c
         with self._engine.begin() as conn:
             overdue = (
@@ -223,7 +234,7 @@ class CaseBook:
                 .mappings()
                 .all()
             )
-            escalated = []
+            escalated, entries = [], []
             for step in overdue:
                 conn.execute(
                     case_steps_table.update()
@@ -243,6 +254,11 @@ class CaseBook:
                     note=note,
                 )
                 escalated.append(str(step["case_id"]))
+                details = {"step": step["position"], "due_at": step["due_at"].isoformat(),
+                           "from": case["owner_team"],
+                           "owner_team": step["escalate_to"] or case["owner_team"]}  # fmt: skip
+                entries.append(AuditEntry(actor, "case.escalate", str(step["case_id"]), details))
+            append_records(conn, entries, at=at)
             return escalated
 
     def reassign(
@@ -367,4 +383,14 @@ class CaseBook:
         )
 
 
-__all__ = ["CaseBook", "CaseRecord", "CaseStep"]
+def _opening(case: Mapping[str, object]) -> dict[str, object]:
+    """Details of a new case's audit record: no personal data, the ids that lead to it."""
+    return {
+        "warning_id": case["warning_id"],
+        "playbook": case.get("playbook"),
+        "owner_team": case.get("owner_team"),
+        "control": bool(case["control"]),
+    }
+
+
+__all__ = ["SYSTEM", "CaseBook", "CaseRecord", "CaseStep"]
