@@ -159,8 +159,8 @@ def test_only_what_is_asked_for_is_computed() -> None:
 def test_indicators_without_an_online_form_are_listed_with_the_reason() -> None:
     reasons = {u.id: u.reason for u in PLAN.unsupported}
     assert "compares customers" in reasons["segment_shock_index"]
-    assert "interaction_text" in reasons["sentiment_avg_30d"]
-    assert "sentiment_avg_30d" in reasons["sentiment_trend"]
+    # Text indicators are online: the handler derives interaction_text rows from the texts.
+    assert {"sentiment_trend", "cancellation_intent_mentions_90d"} <= set(PLAN.order)
     assert len(PLAN.order) + len(PLAN.unsupported) == len(load_catalog().indicators)
 
 
@@ -176,6 +176,9 @@ def test_indicators_without_an_online_form_are_listed_with_the_reason() -> None:
         ("(epoch(resolved_ts) - epoch(ts)) / 3600.0", {"ts": 0, "resolved_ts": 7_200_000_000}, 2),
         ("amount / 0", {"amount": 2.0}, math.inf),
         ("coalesce(nps, 5) + 1", {"nps": None}, 6),
+        ("list_contains(topics, 'privacy_data')", {"topics": ["billing", "privacy_data"]}, True),
+        ("list_contains(topics, 'privacy_data')", {"topics": []}, False),
+        ("list_contains(topics, 'privacy_data')", {"topics": None}, None),
     ],
 )
 def test_snippets_follow_sql_null_logic(sql: str, row: dict[str, object], expected: object) -> None:
@@ -183,5 +186,5 @@ def test_snippets_follow_sql_null_logic(sql: str, row: dict[str, object], expect
 
 
 def test_sql_without_an_online_form_is_refused() -> None:
-    with pytest.raises(UnsupportedSnippet, match="ArrayContains"):
-        compile_snippet("list_contains(topics, 'privacy_data')")
+    with pytest.raises(UnsupportedSnippet, match="StrPosition|Anonymous|Substring"):
+        compile_snippet("strpos(channel, 'app') > 0")

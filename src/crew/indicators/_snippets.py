@@ -106,6 +106,16 @@ def _node(node: exp.Expression) -> Getter:
         return _cast(node)
     if isinstance(node, exp.DateDiff):
         return _date_diff(node)
+    if isinstance(node, exp.ArrayContains):  # list_contains(list, x): NULL if either is
+        items, item = _node(node.this), _node(node.expression)
+
+        def contains(row: Row, at: int) -> object:
+            listed, wanted = items(row, at), item(row, at)
+            if listed is None or wanted is None:
+                return None
+            return wanted in listed  # type: ignore[operator]
+
+        return contains
     raise UnsupportedSnippet(f"SQL {type(node).__name__} ({node.sql(dialect='duckdb')})")
 
 

@@ -11,9 +11,10 @@ is kept per row as the row arrives, and answering is a slice of a sorted list. T
 customer's earlier rows) keep the rows and are evaluated when asked.
 
 Indicators that need what one customer's events cannot give are listed in `unsupported`
-with the reason: those over tables the stream does not carry (`interaction_text`, written
-by `crew text analyze`), those comparing customers (`segment_shock_index`), and formulas
-over them. `crew.indicators.online_state` holds the per-customer state.
+with the reason: those comparing customers (`segment_shock_index`) and formulas over them.
+Indicators over `interaction_text` are online: the stream handler analyses an interaction's
+text as it arrives and folds the analysis in as a row of that table.
+`crew.indicators.online_state` holds the per-customer state.
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ from crew.types import Table
 
 STREAM_TABLES = (Table.TRANSACTIONS, Table.INTERACTIONS, Table.EVENTS)
 """The canonical tables whose rows arrive as events."""
+ONLINE_TABLES = (*STREAM_TABLES, Table.INTERACTION_TEXT)
+"""The tables the online state holds rows of: the events' and `interaction_text`, whose
+row a stream handler derives from an interaction's text as the interaction arrives."""
 POINT_IN_TIME = {Table.INTERACTIONS: frozenset({"status", "resolved_ts"})}
 """Columns whose value depends on as_of: a resolution after it had not happened yet."""
 RECORD_ID = {
     Table.TRANSACTIONS: "txn_id",
     Table.INTERACTIONS: "interaction_id",
     Table.EVENTS: "event_id",
+    Table.INTERACTION_TEXT: "interaction_id",
 }
 _RUNNING = {exp.Max: max, exp.Min: min}
 
@@ -159,7 +164,7 @@ def compile_online(catalog: Catalog, extra: Sequence[IndicatorDef] = ()) -> Onli
         if ind.aggregate is None:
             continue
         table = catalog.source_table(str(ind.source))
-        if table not in STREAM_TABLES:
+        if table not in ONLINE_TABLES:
             unsupported[ind.id] = f"its source table {table.value} does not arrive as events"
             continue
         try:
@@ -186,7 +191,7 @@ def compile_online(catalog: Catalog, extra: Sequence[IndicatorDef] = ()) -> Onli
             formulas[ind.id] = compile_formula(catalog, ind)
         except UnsupportedSnippet as exc:
             unsupported[ind.id] = str(exc)
-    columns = {t: _row_columns(catalog, t, definitions) for t in STREAM_TABLES}
+    columns = {t: _row_columns(catalog, t, definitions) for t in ONLINE_TABLES}
     return OnlinePlan(
         catalog_sha256=catalog.sha256,
         sources=tuple(s for s in sources if s.aggregates),
@@ -195,7 +200,7 @@ def compile_online(catalog: Catalog, extra: Sequence[IndicatorDef] = ()) -> Onli
         unsupported=tuple(
             Unsupported(i.id, unsupported[i.id]) for i in catalog.indicators if i.id in unsupported
         ),
-        horizon_us={t: _lookback(catalog, t) * US_PER_DAY for t in STREAM_TABLES},
+        horizon_us={t: _lookback(catalog, t) * US_PER_DAY for t in ONLINE_TABLES},
         columns=columns,
         order=tuple(i.id for i in catalog.indicators if i.id not in unsupported),
     )
@@ -307,6 +312,7 @@ def _row_columns(
 
 
 __all__ = [
+    "ONLINE_TABLES",
     "POINT_IN_TIME",
     "RECORD_ID",
     "STREAM_TABLES",

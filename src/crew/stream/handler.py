@@ -7,7 +7,8 @@ crew.stream.handler:instant_warnings`):
    to the operational store's quarantine with the reason; nothing of them goes further;
 2. the others update the customers' online state (`crew.indicators.online_state`),
    in server mode also to a log in Redis, `crew.stream.state_log`, so that a restarted
-   worker, or one taking over a partition, continues from them);
+   worker, or one taking over a partition, continues from them); an interaction's text is
+   analysed first and its `interaction_text` row folded in too (`crew.stream.texts`);
 3. the online rule signals of the customers in the batch are graded at the batch's event
    time (the newest event + 1 µs, never going back), and warnings open or escalate through
    the batch's lifecycle (`plan_changes`, `apply_run`, the same ids and cooldowns).
@@ -39,6 +40,7 @@ from crew.store.quarantine import Quarantine
 from crew.stream.monitor import Monitor
 from crew.stream.online import CustomerDirectory, bootstrap, latest_instant
 from crew.stream.state_log import LoggedRow, RedisStateLog, StateLog
+from crew.stream.texts import TextRows
 from crew.stream.worker import HandlerContext, handler_factory
 from crew.types import Table
 
@@ -73,8 +75,10 @@ class InstantWarnings:
         fingerprint: str = "stream",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         log: StateLog | None = None,
+        texts: TextRows | None = None,
     ) -> None:
         self.monitor = monitor
+        self.texts = texts
         self.log = log
         self.state = state
         self.store = store
@@ -109,22 +113,26 @@ class InstantWarnings:
         columns = self.state.plan.columns
         changed: dict[str, set[str]] = {}
         logged: list[LoggedRow] = []
+        texts = self.texts.rows(events) if self.texts is not None else {}
         for event in events:
             table = Table(event.table)
             state = self.state.customer(event.customer_id)
             if not state.attributes:
                 state.attributes = dict(self.customers.attributes(event.customer_id))
-            row = event_row(event, columns[table])
-            moved = self.state.add(event.customer_id, table, event.key, row)
+            rows = [(table, event.key, event_row(event, columns[table]))]
+            if (text_key := f"interaction_text:{event.record_id}") in texts:
+                rows.append((Table.INTERACTION_TEXT, text_key, texts[text_key]))
             mine = changed.setdefault(event.customer_id, set())
-            if moved is None:
-                # Delivered again, maybe after a crash between the state and the warnings:
-                # grade its customer again (grading twice changes nothing).
-                self.stats.repeats += 1
-                mine.update(self.state.plan.aggregates)
-            else:
-                mine.update(moved)
-                logged.append(LoggedRow(event.customer_id, table, event.key, row))
+            for row_table, key, row in rows:
+                moved = self.state.add(event.customer_id, row_table, key, row)
+                if moved is None:
+                    # Delivered again, maybe after a crash between the state and the
+                    # warnings: grade its customer again (grading twice changes nothing).
+                    mine.update(self.state.plan.aggregates)
+                else:
+                    mine.update(moved)
+                    logged.append(LoggedRow(event.customer_id, row_table, key, row))
+            self.stats.repeats += moved is None
             self.stats.events += 1
             self.event_time = max(self.event_time, micros(event.ts) + 1)
         if self.log is not None:
@@ -216,6 +224,7 @@ def instant_warnings(context: HandlerContext) -> InstantWarnings:
     state = OnlineState(monitor.plan)
     customers = CustomerDirectory.of_workspace(workspace)
     with workspace.connect() as conn:
+        texts = TextRows.of_workspace(workspace, conn, state.plan.columns[Table.INTERACTION_TEXT])
         newest = latest_instant(conn)
         if newest is not None:
             rows = bootstrap(conn, state, newest + timedelta(microseconds=1),
@@ -227,8 +236,9 @@ def instant_warnings(context: HandlerContext) -> InstantWarnings:
         state_log = RedisStateLog.of(settings.stream, keep_s)
     store = open_operational_store(workspace, settings.store.operational_url)
     return InstantWarnings(
-        monitor, state, store, customers, fingerprint=setup.fingerprint, log=state_log
-    )
+        monitor, state, store, customers, fingerprint=setup.fingerprint, log=state_log,
+        texts=texts,
+    )  # fmt: skip
 
 
 __all__ = ["FUTURE_SKEW", "UNKNOWN_CUSTOMER", "HandlerStats", "InstantWarnings", "instant_warnings"]

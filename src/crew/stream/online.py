@@ -17,7 +17,7 @@ from typing import NamedTuple
 import duckdb
 
 from crew.indicators.catalog import CUSTOMER_COLUMNS
-from crew.indicators.online import RECORD_ID, STREAM_TABLES, OnlinePlan
+from crew.indicators.online import ONLINE_TABLES, RECORD_ID, STREAM_TABLES, OnlinePlan
 from crew.indicators.online_state import OnlineState
 from crew.ingest.events import EVENT, Event
 from crew.store.duckdb import as_of_literal
@@ -93,8 +93,9 @@ def stored_rows(
     until: datetime,
     customers: list[str] | None = None,
 ) -> Iterator[StoredRow]:
-    """Rows with `since <= ts < until` (since: each table's horizon before `until`), in ts order."""
-    for table in STREAM_TABLES:
+    """Rows with `since <= ts < until` (since: each table's horizon before `until`), in ts
+    order per table; `interaction_text` rows are the analyses `crew text analyze` stored."""
+    for table in ONLINE_TABLES:
         columns = [c for c in plan.columns[table] if c != "customer_id"]
         select = ", ".join(f"epoch_us({c})" if c in _TIMESTAMPS else c for c in columns)
         at = as_of_literal(until)
