@@ -5,6 +5,7 @@ the request fails and the warning stays as it was."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_each_channel_changes_a_warning_with_its_record_or_not_at_all(
     with TestClient(app, raise_server_exceptions=False) as client:
         csrf = login(client, "ann")
         bulk = {"csrf": csrf, "action": "acknowledge", "id": [WARNINGS["dashboard"]]}
-        channels = {
+        channels: dict[str, Callable[[], int]] = {
             "dashboard": lambda: client.post("/warnings/bulk", data=bulk).status_code,
             "api": lambda: (
                 client.patch(
