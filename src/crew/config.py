@@ -130,6 +130,11 @@ class StreamSettings(BaseModel):
         default=2, ge=1, description="Seconds a publisher is told to wait when the stream is full."
     )
     group: str = Field(default="crew-workers", description="Redis consumer group of the workers.")
+    land_events: bool = Field(
+        default=True,
+        description="Write each handled batch as Parquet under <workspace>/stream/landed/, "
+        "imported into the analytical store by the next 'crew run' (or 'crew import --landed').",
+    )
 
 
 class SparkSettings(BaseModel):

@@ -21,6 +21,7 @@ from crew.cli._output import (
 from crew.errors import MappingError
 from crew.ingest import ImportedSource, LabelSpec, Mapping, SourceSpec, import_sources, load_mapping
 from crew.ingest.importer import plan_sources
+from crew.ingest.landing import import_landed
 from crew.store.workspace import Workspace, open_workspace
 from crew.types import Table
 
@@ -73,6 +74,11 @@ def import_command(
     sql_table: str = typer.Option(
         None, "--sql-table", help="Table to read from --url (schema.table).", show_default=False
     ),
+    landed: bool = typer.Option(
+        False,
+        "--landed",
+        help="Import the events the stream workers landed (also done by every 'crew run').",
+    ),
     workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print what was imported as JSON."),
 ) -> None:
@@ -82,6 +88,15 @@ def import_command(
     leaves the workspace exactly as it was.
     """
     workspace = open_workspace(workspace_root(ctx, workspace_dir))
+    if landed:
+        with workspace.connect() as conn:
+            rows = import_landed(conn, workspace.root)
+        if as_json:
+            emit_json({"landed": {t.value: n for t, n in rows.items()}})
+        else:
+            shown = ", ".join(f"{n:,} {t.value}" for t, n in rows.items()) or "nothing waiting"
+            out.print(f"Imported streamed events: {shown}.")
+        return
     if mapping_file is not None:
         if paths or url:
             raise MappingError(

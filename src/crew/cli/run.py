@@ -26,6 +26,7 @@ from crew.errors import CrewError
 from crew.evaluation.episodes import EpisodeCheck, check_episodes
 from crew.evaluation.outcomes import LOOKBACK_DAYS, OutcomeFigures, check_outcomes
 from crew.indicators.catalog import load_catalog
+from crew.ingest.landing import import_landed
 from crew.models.registry import check_compatible, load_bundle
 from crew.pipeline import RunResult, RunSetup, replay, schedule
 from crew.response.blacklist import load_hasher
@@ -88,6 +89,10 @@ def run_command(
     )
     results: list[RunResult] = []
     with store, workspace.connect() as conn, progress_bar(not as_json) as bar:
+        landed = {} if dry_run else import_landed(conn, workspace.root)
+        if landed and not as_json:
+            out.print("Imported streamed events: " + ", ".join(
+                f"{n:,} {t.value}" for t, n in landed.items()))  # fmt: skip
         task = bar.add_task("running", total=len(instants))
         results = replay(
             conn, store, setup, instants, dry_run=dry_run, root=workspace.root,

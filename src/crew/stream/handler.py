@@ -9,7 +9,9 @@ crew.stream.handler:instant_warnings`):
    in server mode also to a log in Redis, `crew.stream.state_log`, so that a restarted
    worker, or one taking over a partition, continues from them); an interaction's text is
    analysed first and its `interaction_text` row folded in too (`crew.stream.texts`);
-3. the online rule signals of the customers in the batch are graded at the batch's event
+3. the batch is written as Parquet into the workspace's landing (`crew.stream.landing`),
+   for the next `crew run` to import into the analytical store;
+4. the online rule signals of the customers in the batch are graded at the batch's event
    time (the newest event + 1 µs, never going back), and warnings open or escalate through
    the batch's lifecycle (`plan_changes`, `apply_run`, the same ids and cooldowns).
 
@@ -23,6 +25,8 @@ keeps one row per key, and grading the same state again changes nothing.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,11 +38,12 @@ import pandas as pd
 from crew.alerts.lifecycle import LEVEL_RANK, plan_changes
 from crew.indicators.online_state import OnlineState, event_row, instant, micros
 from crew.ingest.events import Event, event_json
+from crew.ingest.landing import Landing
 from crew.pipeline import RunSetup
 from crew.store.operational import OperationalStore, RunRecord, open_operational_store, warning_id
 from crew.store.quarantine import Quarantine
 from crew.stream.monitor import Monitor
-from crew.stream.online import CustomerDirectory, bootstrap, latest_instant
+from crew.stream.online import CustomerDirectory, bootstrap, latest_instant, reading_store
 from crew.stream.state_log import LoggedRow, RedisStateLog, StateLog
 from crew.stream.texts import TextRows
 from crew.stream.worker import HandlerContext, handler_factory
@@ -76,9 +81,11 @@ class InstantWarnings:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         log: StateLog | None = None,
         texts: TextRows | None = None,
+        landing: Landing | None = None,
     ) -> None:
         self.monitor = monitor
         self.texts = texts
+        self.landing = landing
         self.log = log
         self.state = state
         self.store = store
@@ -105,6 +112,8 @@ class InstantWarnings:
             if self.log is not None:
                 self.log.catch_up(self.state, {e.customer_id for e in kept})
             changed = self.update(kept)
+            if self.landing is not None:
+                self.landing.write(kept)
             self.raise_warnings(changed, self.event_time)
 
     def update(self, events: list[Event]) -> dict[str, set[str]]:
@@ -223,7 +232,7 @@ def instant_warnings(context: HandlerContext) -> InstantWarnings:
     monitor = Monitor(setup.catalog, setup.specs, setup.rules)
     state = OnlineState(monitor.plan)
     customers = CustomerDirectory.of_workspace(workspace)
-    with workspace.connect() as conn:
+    with reading_store(workspace) as conn:
         texts = TextRows.of_workspace(workspace, conn, state.plan.columns[Table.INTERACTION_TEXT])
         newest = latest_instant(conn)
         if newest is not None:
@@ -235,9 +244,10 @@ def instant_warnings(context: HandlerContext) -> InstantWarnings:
         keep_s = max(monitor.plan.horizon_us.values()) // 1_000_000
         state_log = RedisStateLog.of(settings.stream, keep_s)
     store = open_operational_store(workspace, settings.store.operational_url)
+    landing = Landing(workspace.root, f"{socket.gethostname()}-{os.getpid()}")
     return InstantWarnings(
         monitor, state, store, customers, fingerprint=setup.fingerprint, log=state_log,
-        texts=texts,
+        texts=texts, landing=landing if settings.stream.land_events else None,
     )  # fmt: skip
 
 
