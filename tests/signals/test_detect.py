@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from crew.errors import ConfigError
+from crew.grading.reasons import signal_reason
+from crew.grading.thresholds import load_thresholds
 from crew.indicators.catalog import load_catalog
 from crew.signals.detect import detect_signals, indicator_names, seasonal_exposure
 from crew.signals.specs import SignalSpec, load_signals
@@ -72,20 +74,74 @@ def _series(activity: np.ndarray) -> WeeklySeries:
     return WeeklySeries(datetime(2025, 1, 1, tzinfo=UTC), ids, values, np.ones((n, weeks), bool))
 
 
-def test_activity_drop_fires_for_a_fade_not_for_a_steady_customer() -> None:
+def _built_in(name: str) -> SignalSpec:
+    return next(s for s in load_signals() if s.name == name)
+
+
+def test_activity_fade_fires_for_a_fade_not_for_a_steady_customer() -> None:
     rng = np.random.default_rng(3)
-    steady = rng.poisson(4.0, (50, 26))
+    steady = rng.poisson(4.0, (200, 26))
     fading = rng.poisson(np.r_[np.full(18, 4.0), np.linspace(3, 0.2, 8)], (5, 26))
-    spec = next(s for s in load_signals() if s.name == "activity_drop")
     series = _series(np.vstack([steady, fading]).astype(np.float32))
     features = pd.DataFrame({"segment": "all"}, index=pd.Index(series.customer_ids))
-    found = detect_signals([spec], features, series, CATALOG)
-    scores = found.scores["activity_drop"].to_numpy()
-    low_at = 2.4  # the built-in LOW limit of activity_drop
-    assert (scores[50:] >= low_at).all()
-    assert (scores[:50] >= low_at).mean() <= 0.04
-    shown = found.evidence_for("activity_drop", "C50")
+    found = detect_signals([_built_in("activity_fade")], features, series, CATALOG)
+    scores = found.scores["activity_fade"].to_numpy()
+    low_at = load_thresholds(None, None)["activity_fade"].low_at
+    assert low_at is not None
+    assert (scores[200:] >= low_at).all()
+    assert (scores[:200] >= low_at).mean() <= 0.02
+    shown = found.evidence_for("activity_fade", "C200")
     assert shown["baseline_per_week"] > 2 * shown["recent_per_week"]
+    assert 3 <= shown["fading_for_weeks"] <= 16
+    reason = signal_reason(_built_in("activity_fade"), scores[200], shown)
+    assert f"fading for {shown['fading_for_weeks']} weeks" in str(reason["en"])
+
+
+def test_activity_drop_fires_when_activity_all_but_stops() -> None:
+    rng = np.random.default_rng(4)
+    steady = rng.poisson(4.0, (50, 26))
+    stopped = rng.poisson(np.r_[np.full(20, 4.0), np.full(6, 0.2)], (5, 26))
+    series = _series(np.vstack([steady, stopped]).astype(np.float32))
+    features = pd.DataFrame({"segment": "all"}, index=pd.Index(series.customer_ids))
+    found = detect_signals([_built_in("activity_drop")], features, series, CATALOG)
+    scores = found.scores["activity_drop"].to_numpy()
+    assert (scores[50:] >= 2.4).all()  # its built-in LOW limit
+    assert (scores[:50] >= 2.4).mean() <= 0.04
+
+
+def test_a_confirmed_signal_keeps_its_score_only_where_the_model_agrees() -> None:
+    # Ten of them fade; the model singles out the top 5% (customers 95..99, all fading).
+    rng = np.random.default_rng(6)
+    steady = rng.poisson(4.0, (90, 26))
+    fading = rng.poisson(np.r_[np.full(18, 4.0), np.linspace(3, 0.2, 8)], (10, 26))
+    series = _series(np.vstack([steady, fading]).astype(np.float32))
+    index = pd.Index(series.customer_ids)
+    features = pd.DataFrame({"segment": "all"}, index=index)
+    probability = pd.Series(np.linspace(0.01, 0.5, 100), index=index)
+    specs = [_built_in(n) for n in ("activity_fade_model", "activity_fade", "churn_model")]
+    found = detect_signals(specs, features, series, CATALOG, probability=probability)
+    fade, confirmed = found.scores["activity_fade"], found.scores["activity_fade_model"]
+    assert (confirmed.iloc[95:] == fade.iloc[95:]).all() and (fade.iloc[95:] > 0).all()
+    assert (fade.iloc[90:95] > 0).all()  # fading too, but the model does not agree:
+    assert (confirmed.iloc[:95] == 0).all()  # judged, not confirmed: no warning, not missing
+    shown = found.evidence_for("activity_fade_model", "C99")
+    assert shown["churn_model_top_share"] == 0.01 and shown["churn_model"] == 0.5
+    reason = signal_reason(_built_in("activity_fade_model"), confirmed.iloc[99], shown)
+    assert "churn_model in the top 1%" in str(reason["en"])
+    # Without a model, the confirmed signal is not scored at all.
+    alone = detect_signals(specs, features, series, CATALOG)
+    assert "activity_fade_model" not in alone.scores.columns
+
+
+def test_a_confirmed_signal_naming_an_unknown_signal_is_refused() -> None:
+    spec = SignalSpec(
+        name="c", risk_type="churn", label=LABEL, detector="confirmed",
+        signal="activity_fade", confirm="no_such_signal",
+    )  # fmt: skip
+    series = _series(np.ones((3, 26), dtype=np.float32))
+    features = pd.DataFrame({"segment": "all"}, index=pd.Index(series.customer_ids))
+    with pytest.raises(ConfigError, match="unknown signal 'no_such_signal'"):
+        detect_signals([_built_in("activity_fade"), spec], features, series, CATALOG)
 
 
 def test_a_segment_wide_lull_is_not_a_personal_drop() -> None:
@@ -96,8 +152,9 @@ def test_a_segment_wide_lull_is_not_a_personal_drop() -> None:
     activity = rng.poisson(rates, (200, 26)).astype(np.float32)
     exposure = seasonal_exposure(activity, np.ones(activity.shape, bool), None)
     assert exposure[0, -1] == pytest.approx(2 / (22 * 4 + 4 * 2) * 26, rel=0.1)
-    spec = next(s for s in load_signals() if s.name == "activity_drop")
+    specs = [_built_in("activity_drop"), _built_in("activity_fade")]
     series = _series(activity)
     features = pd.DataFrame({"segment": "all"}, index=pd.Index(series.customer_ids))
-    scores = detect_signals([spec], features, series, CATALOG).scores["activity_drop"]
-    assert (scores < 2.4).mean() > 0.95
+    scores = detect_signals(specs, features, series, CATALOG).scores
+    assert (scores["activity_drop"] < 2.4).mean() > 0.95
+    assert (scores["activity_fade"] < 1.3).mean() > 0.95

@@ -20,11 +20,28 @@ def signal_reason(
     'Purchases fell: 0.5 a week in the last 4 weeks against 3 before (score 4.2).'
     >>> r["zh"]
     '购买下降：近4周每周0.5，此前每周3（分值4.2）。'
+    >>> r = signal_reason(spec, 2.1, {"baseline_per_week": 4.0, "recent_per_week": 1.0,
+    ...                               "fading_for_weeks": 6})
+    >>> r["en"]
+    'Purchases fell: fading for 6 weeks, now 1 a week against 4 before (score 2.1).'
     """
     en, zh = spec.label.en, spec.label.zh
     e = dict(evidence)
     s = _num(score)
     match spec.detector:
+        case Detector.SERIES_DROP | Detector.CONFIRMED if "fading_for_weeks" in e:
+            recent, base, weeks = (
+                _num(e.get("recent_per_week")), _num(e.get("baseline_per_week")),
+                e.get("fading_for_weeks"),
+            )  # fmt: skip
+            en += f": fading for {weeks} weeks, now {recent} a week against {base} before"
+            zh += f"：近{weeks}周持续减弱，现每周{recent}，此前每周{base}"
+            share = e.get(f"{spec.confirm}_top_share")
+            if isinstance(share, int | float):
+                en += f"; {spec.confirm} in the top {_pct(share)}"
+                zh += f"；{spec.confirm}位于前{_pct(share)}"
+            en += f" (score {s})."
+            zh += f"（分值{s}）。"
         case Detector.SERIES_DROP | Detector.SERIES_SPIKE:
             recent, base, weeks = (
                 _num(e.get("recent_per_week")), _num(e.get("baseline_per_week")),

@@ -20,6 +20,7 @@ from crew.signals.baseline import (
     robust_z,
     step_drop,
 )
+from crew.signals.fade import FadeEvidence, fade_evidence, population_dispersion
 from crew.signals.specs import Detector, SignalSpec, Statistic
 from crew.signals.surge import exponential_surge
 from crew.store.series import WeeklySeries
@@ -61,7 +62,9 @@ def detect_signals(
     index = features.index
     scores: dict[str, pd.Series] = {}
     evidence: dict[str, pd.DataFrame] = {}
-    for spec in specs:
+    # Confirmed signals read the others' scores: they come last.
+    ordered = sorted(specs, key=lambda s: s.detector == Detector.CONFIRMED)
+    for spec in ordered:
         match spec.detector:
             case Detector.SERIES_DROP | Detector.SERIES_SPIKE | Detector.SURGE:
                 if series is None:
@@ -79,6 +82,11 @@ def detect_signals(
                 shown = pd.DataFrame({"churn_probability": score.round(4)}, index=index)
             case Detector.ISOLATION:
                 score, shown = _isolation_signal(features, catalog, seed)
+            case Detector.CONFIRMED:
+                if str(spec.signal) not in scores or str(spec.confirm) not in scores:
+                    _check_known(spec, {s.name for s in specs})
+                    continue
+                score, shown = _confirmed_signal(spec, scores, evidence)
         if spec.evidence:
             extra = features.reindex(columns=[e for e in spec.evidence if e not in shown.columns])
             shown = shown.join(extra)
@@ -114,6 +122,8 @@ def _series_signal(
         return pd.Series(score, index=index), shown
     if spec.statistic == Statistic.STEP:
         return _step_signal(spec, values, observed, index, segments)
+    if spec.statistic == Statistic.FADE:
+        return _fade_signal(spec, values, observed, index, segments)
     is_count = spec.measure != "spend"
     b = baseline_of(values, observed, spec.recent_weeks, counts=is_count)
     judged = b.has_history(min_weeks=spec.min_history_weeks, min_total=spec.min_baseline_total)
@@ -197,6 +207,73 @@ def _step_signal(
     big_enough = drop.rate_after <= (1 - spec.min_drop) * drop.rate_before
     score = np.where(judged, np.where(big_enough, z, 0.0), np.nan)
     return pd.Series(score, index=index), shown
+
+
+def _fade_signal(
+    spec: SignalSpec,
+    values: np.ndarray,
+    observed: np.ndarray,
+    index: pd.Index,
+    segments: pd.Series | None,
+) -> tuple[pd.Series, pd.DataFrame]:
+    exposure = seasonal_exposure(values, observed, segments)
+    history = observed.sum(axis=1)
+    total = np.where(observed, values, 0).sum(axis=1)
+    judged = (history >= spec.min_history_weeks) & (total >= spec.min_baseline_total)
+    # Over-dispersion measured on the population's older weeks, not per customer.
+    dispersion = population_dispersion(values[judged], observed[judged], 16)
+
+    def judge(weeks_back: int) -> FadeEvidence:
+        last = values.shape[1] - weeks_back
+        return fade_evidence(
+            values[:, :last], observed[:, :last], exposure=exposure[:, :last],
+            min_recent=spec.recent_weeks, min_drop=spec.min_drop, dispersion=dispersion,
+        )  # fmt: skip
+
+    fade = judge(0)
+    z = fade.z
+    for back in range(1, spec.confirm_weeks + 1):
+        z = np.minimum(z, judge(back).z)
+    shown = pd.DataFrame(
+        {
+            "baseline_per_week": np.round(fade.rate_before, 3),
+            "recent_per_week": np.round(fade.rate_now, 3),
+            "fading_for_weeks": fade.weeks_since.astype(int),
+            "halving_weeks": np.round(np.log(2) / np.where(fade.speed > 0, fade.speed, np.nan), 1),
+            "history_weeks": history.astype(int),
+            "statistic": spec.statistic.value,
+        },
+        index=index,
+    )
+    return pd.Series(np.where(judged, z, np.nan), index=index), shown
+
+
+def _confirmed_signal(
+    spec: SignalSpec, scores: dict[str, pd.Series], evidence: dict[str, pd.DataFrame]
+) -> tuple[pd.Series, pd.DataFrame]:
+    """The signal's score where the confirming signal is in the run's top share, else 0.
+
+    Customers the confirming signal does not single out score 0, not NaN: they were judged
+    and gave no warning, which is what a false-alarm budget must count.
+    """
+    own, other = scores[str(spec.signal)], scores[str(spec.confirm)]
+    # Share of the judged customers scoring at least as high (ties counted against).
+    share = other.rank(ascending=False, method="max", pct=True)
+    agrees = (share <= spec.top_share).to_numpy()
+    score = pd.Series(np.where(agrees, own, np.where(own.isna(), np.nan, 0.0)), index=own.index)
+    shown = evidence.get(str(spec.signal), pd.DataFrame(index=own.index)).copy()
+    shown[str(spec.confirm)] = other.round(4)
+    shown[f"{spec.confirm}_top_share"] = share.round(4)
+    return score, shown
+
+
+def _check_known(spec: SignalSpec, names: set[str]) -> None:
+    for name in (str(spec.signal), str(spec.confirm)):
+        if name not in names:
+            raise ConfigError(
+                f"Signal '{spec.name}': unknown signal '{name}' to confirm with.",
+                hint="Name signals of signals.yaml (built in or in catalog/signals.yaml).",
+            )
 
 
 def indicator_names(expression: str) -> set[str]:

@@ -32,6 +32,7 @@ class Detector(StrEnum):
     QUADRANT = "quadrant"  # peer percentile x velocity
     MODEL = "model"  # the registered churn model's probability
     ISOLATION = "isolation"  # multivariate Isolation Forest per segment
+    CONFIRMED = "confirmed"  # a signal's score, kept only where a second one agrees
 
 
 class Statistic(StrEnum):
@@ -42,6 +43,7 @@ class Statistic(StrEnum):
     CUSUM = "cusum"
     EWMA = "ewma"
     STEP = "step"  # likelihood ratio of a step down at the most likely recent week
+    FADE = "fade"  # Bayes factor of an exponential fade at any recent onset and speed
 
 
 class SignalSpec(BaseModel):
@@ -72,18 +74,33 @@ class SignalSpec(BaseModel):
         default=0,
         ge=0,
         le=4,
-        description="Step detector: the drop must also show when judged 1..N weeks earlier "
+        description="Step and fade: the drop must also show when judged 1..N weeks earlier "
         "(the score is the smallest of them): a one-week lull is not a drop.",
     )
     min_drop: float = Field(
         default=0.0,
         ge=0,
         lt=1,
-        description="Step detector: share of the baseline rate that must be lost (0.5: the "
+        description="Step and fade: share of the baseline rate that must be lost (0.5: the "
         "recent rate is at most half the baseline); smaller dips score 0.",
     )
     score: str | None = Field(
         default=None, description="Indicator expression (indicator detector), e.g. '-nps_change'."
+    )
+    signal: str | None = Field(
+        default=None,
+        description="Confirmed detector: the signal whose score this one reports.",
+    )
+    confirm: str | None = Field(
+        default=None,
+        description="Confirmed detector: the signal that must agree (e.g. churn_model).",
+    )
+    top_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Confirmed detector: `confirm` agrees when its score is among this share "
+        "of the highest scores of the run (0.05: the top 5%).",
     )
     position: str | None = Field(
         default=None, description="Quadrant: indicator ranked against segment peers."
@@ -106,14 +123,15 @@ class SignalSpec(BaseModel):
             Detector.SURGE: ("measure",),
             Detector.INDICATOR: ("score",),
             Detector.QUADRANT: ("position", "velocity"),
+            Detector.CONFIRMED: ("signal", "confirm"),
         }.get(self.detector, ())
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
             raise ValueError(f"a {self.detector.value} signal needs {', '.join(missing)}")
         if self.measure is not None and self.measure not in SERIES:
             raise ValueError(f"unknown measure '{self.measure}' ({', '.join(SERIES)})")
-        if self.statistic == Statistic.STEP and self.measure == "spend":
-            raise ValueError("the step statistic is for counts, not spend")
+        if self.statistic in (Statistic.STEP, Statistic.FADE) and self.measure == "spend":
+            raise ValueError(f"the {self.statistic.value} statistic is for counts, not spend")
         return self
 
     def applies_to(self, profile: Industry | None) -> bool:
