@@ -240,15 +240,16 @@ def _check_outcomes_cover(conn: duckdb.DuckDBPyConnection, until: datetime) -> N
 
 
 def _calibrated(rule: ThresholdRule, low: float) -> ThresholdRule:
-    """The rule with its LOW limit moved to `low`, higher limits scaled alike (fixed rules)."""
+    """The rule with its first limit moved to `low`, higher limits scaled alike (fixed rules).
+
+    A rule whose first level is MEDIUM or HIGH keeps it: its first warning is at that level.
+    """
     first = _first_limit(rule)
     if rule.method != Method.FIXED or first is None or first <= 0 or low <= 0:
         return rule.model_copy(update={"method": Method.FIXED, "low_at": low,
                                        "medium_at": None, "high_at": None})  # fmt: skip
     factor = low / first
     scaled = [None if v is None else v * factor for v in rule.limits]
-    if rule.low_at is None:
-        scaled[0] = low
     return rule.model_copy(
         update={"low_at": scaled[0], "medium_at": scaled[1], "high_at": scaled[2]}
     )
