@@ -121,3 +121,24 @@ def _same(batch: object, online: object) -> bool:
     if batch is None or (isinstance(batch, float) and batch != batch):
         return online is None or (isinstance(online, float) and online != online)
     return online is not None and abs(float(online) - float(batch)) <= 1e-9  # type: ignore[arg-type]
+
+
+def test_a_cancel_my_account_complaint_opens_a_churn_warning_at_once(analysed: Workspace) -> None:
+    with analysed.connect() as conn:
+        texts = TextRows.of_workspace(analysed, conn, _columns(analysed))
+        customer = conn.execute(
+            "SELECT max(customer_id) FROM customers WHERE customer_id NOT IN "
+            "(SELECT customer_id FROM interaction_text WHERE list_contains(topics, "
+            "'cancellation_intent'))"
+        ).fetchone()[0]
+    handler = handler_for(analysed, texts)
+    complaint = EVENT.validate_python({
+        "table": "interactions", "interaction_id": "I-live-2", "customer_id": customer,
+        "ts": (DAY + timedelta(minutes=7)).isoformat(), "kind": "complaint",
+        "text": "请帮我销户，我不想再用你们的服务了",
+    })  # fmt: skip
+    handler([complaint])
+    opened = handler.store.active_warnings(customers=[customer])
+    churn = opened[opened["risk_type"] == "churn"]
+    assert len(churn) == 1, opened[["risk_type", "level"]].to_dict("records")
+    assert "cancellation_intent" in str(churn.iloc[0].to_dict())
