@@ -44,6 +44,10 @@ class _Logistic:
     categorical: tuple[str, ...]
     seed: int
     pipeline: Pipeline | None = None
+    # Training mean of each transformed column: one-hot columns are centred on their
+    # training frequency, so a row's contributions do not depend on the rows scored with
+    # it (None in models fitted before: those centre on the scored rows).
+    centres: FloatArray | None = None
 
     def fit(self, x: pd.DataFrame, y: npt.ArrayLike) -> Self:
         numeric = Pipeline(
@@ -69,7 +73,15 @@ class _Logistic:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=RuntimeWarning)
             self.pipeline.fit(_clip(x, self.numeric), np.asarray(y))
+        self.centres = np.asarray(self._transformed(x).mean(axis=0), dtype=float)
         return self
+
+    def _transformed(self, x: pd.DataFrame) -> FloatArray:
+        assert self.pipeline is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            z = self.pipeline.named_steps["prep"].transform(_clip(x, self.numeric))
+        return np.asarray(z.toarray() if hasattr(z, "toarray") else z, dtype=float)
 
     def raw(self, x: pd.DataFrame) -> FloatArray:
         """Log-odds."""
@@ -81,15 +93,15 @@ class _Logistic:
         assert self.pipeline is not None
         prep: ColumnTransformer = self.pipeline.named_steps["prep"]
         coef = self.pipeline.named_steps["model"].coef_[0]
-        z = prep.transform(_clip(x, self.numeric))
-        z = z.toarray() if hasattr(z, "toarray") else np.asarray(z)
+        z = self._transformed(x)
         names = prep.get_feature_names_out()
+        centres = z.mean(axis=0) if self.centres is None else self.centres
         out = pd.DataFrame(0.0, index=x.index, columns=[*self.numeric, *self.categorical])
         for j, name in enumerate(names):
             source = _source_column(name, out.columns)
             # Centred on zero (the scaled mean); one-hot columns against their frequency.
             out[source] += coef[j] * (
-                z[:, j] - (0.0 if name.startswith("num__") else float(np.mean(z[:, j])))
+                z[:, j] - (0.0 if name.startswith("num__") else float(centres[j]))
             )
         return out
 

@@ -47,6 +47,9 @@ class ModelBundle:
     probability_grid: list[float] = field(default_factory=list)
     fuzzy_grid: list[float] = field(default_factory=list)
     sequence: SequenceChurnModel | None = None
+    # Sorted quantiles per indicator over the newest training snapshot, the reference of
+    # "higher than X% of customers" in reasons; None in bundles registered before them.
+    indicator_grids: dict[str, list[float]] | None = None
 
     def probability_index(self, probabilities: np.ndarray) -> np.ndarray:
         """0-100: share of the training population with a lower churn probability."""

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from crew.errors import CrewError, InsufficientDataError
 from crew.indicators.catalog import Catalog, Direction
@@ -81,7 +82,6 @@ def train_bundle(
             profile=options.profile,
             definition=options.definition,
         )
-    churn = ChurnModel(seed=options.seed).fit(examples)
     lstm = None
     if options.lstm:
         sequences = build_sequences(
@@ -96,33 +96,23 @@ def train_bundle(
             definition=options.definition,
         )
         lstm = SequenceChurnModel(seed=options.seed).fit(sequences)
-    fuzzy, weights_note = (
-        (None, "none (snapshot data)") if snapshot else _fit_fuzzy(conn, catalog, examples, options)
+    scopes = None
+    weights_note = (
+        "none (snapshot data)" if snapshot else "entropy weights of the newest training snapshot"
     )
-    clv = None if snapshot else _fit_clv(conn, options.as_of)
-    latest = _latest(examples)
-    grid = _quantile_grid(churn.predict_proba(latest.features))
-    fuzzy_grid: list[float] = []
-    if fuzzy is not None:
-        index = fuzzy.evaluate(latest.features.reset_index(level="as_of", drop=True)).risk_index
-        fuzzy_grid = _quantile_grid(index.to_numpy(dtype=float))
-    fuzzy_inputs = [i for w in (fuzzy.local_weights_.values() if fuzzy else []) for i in w]
-    used = [c for c in (*churn.numeric, *fuzzy_inputs) if c in catalog.by_id]
-    bundle = ModelBundle(
-        churn=churn,
-        fuzzy=fuzzy,
-        clv=clv,
-        indicators=tuple(dict.fromkeys(used)),
-        fingerprints=indicator_fingerprints(catalog, used),
-        profile=profile_name(options.profile),
-        horizon_days=options.horizon_days,
-        definition=options.definition,
+    if options.weight_set is not None and not snapshot:
+        scopes = load_weights(conn, options.weight_set).weights
+        weights_note = f"weight set '{options.weight_set}'"
+    bundle = fit_bundle(
+        examples,
+        catalog,
+        options,
         snapshot=snapshot,
-        base_rate=float(examples.labels.mean()),
-        probability_grid=grid,
-        fuzzy_grid=fuzzy_grid,
+        weight_scopes=scopes,
+        clv=None if snapshot else _fit_clv(conn, options.as_of),
         sequence=lstm,
     )
+    churn, clv = bundle.churn, bundle.clv
     metadata: dict[str, object] = {
         "churn": churn.describe(),
         "training": {
@@ -145,12 +135,65 @@ def train_bundle(
     return bundle, metadata
 
 
+def fit_bundle(
+    examples: Examples,
+    catalog: Catalog,
+    options: TrainOptions,
+    *,
+    snapshot: bool = False,
+    weight_scopes: dict[str, dict[str, float]] | None = None,
+    clv: CustomerLifetimeValue | None = None,
+    sequence: SequenceChurnModel | None = None,
+) -> ModelBundle:
+    """The churn model and fuzzy evaluator fitted on `examples`, bundled with `clv`.
+
+    The fuzzy evaluation uses `weight_scopes` (a stored weight set) or, without them,
+    entropy weights of the newest snapshot; snapshot data sets get none.
+    """
+    churn = ChurnModel(seed=options.seed).fit(examples)
+    fuzzy = None if snapshot else _fit_fuzzy(catalog, examples, options, weight_scopes)
+    latest = _latest(examples)
+    grid = _quantile_grid(churn.predict_proba(latest.features))
+    fuzzy_grid: list[float] = []
+    if fuzzy is not None:
+        index = fuzzy.evaluate(latest.features.reset_index(level="as_of", drop=True)).risk_index
+        fuzzy_grid = _quantile_grid(index.to_numpy(dtype=float))
+    fuzzy_inputs = [i for w in (fuzzy.local_weights_.values() if fuzzy else []) for i in w]
+    used = [c for c in (*churn.numeric, *fuzzy_inputs) if c in catalog.by_id]
+    return ModelBundle(
+        churn=churn,
+        fuzzy=fuzzy,
+        clv=clv,
+        indicators=tuple(dict.fromkeys(used)),
+        fingerprints=indicator_fingerprints(catalog, used),
+        profile=profile_name(options.profile),
+        horizon_days=options.horizon_days,
+        definition=options.definition,
+        snapshot=snapshot,
+        base_rate=float(examples.labels.mean()),
+        probability_grid=grid,
+        fuzzy_grid=fuzzy_grid,
+        sequence=sequence,
+        indicator_grids={
+            c: _quantile_grid(_finite(latest.features[c]))
+            for c in churn.numeric
+            if c in catalog.by_id
+        },
+    )
+
+
 def _quantile_grid(values: np.ndarray) -> list[float]:
     """Quantiles of the observed values: the reference for percentile indices."""
     observed = values[~np.isnan(values)]
     if observed.size == 0:
         return []
     return [float(q) for q in np.quantile(observed, np.linspace(0, 1, GRID_POINTS))]
+
+
+def _finite(column: pd.Series) -> np.ndarray:
+    """A column's numbers as floats, infinities as missing."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isinf(values), np.nan, values)
 
 
 def _latest(examples: Examples) -> Examples:
@@ -164,8 +207,11 @@ def _latest(examples: Examples) -> Examples:
 
 
 def _fit_fuzzy(
-    conn: duckdb.DuckDBPyConnection, catalog: Catalog, examples: Examples, options: TrainOptions
-) -> tuple[FuzzyEvaluator, str]:
+    catalog: Catalog,
+    examples: Examples,
+    options: TrainOptions,
+    scopes: dict[str, dict[str, float]] | None,
+) -> FuzzyEvaluator:
     latest = _latest(examples).features.reset_index(level="as_of", drop=True)
     chosen = [
         i
@@ -175,15 +221,10 @@ def _fit_fuzzy(
         and latest[i.id].notna().any()
     ]
     values = latest[[i.id for i in chosen]].astype(float)
-    if options.weight_set is not None:
-        scopes = load_weights(conn, options.weight_set).weights
-        note = f"weight set '{options.weight_set}'"
-    else:
+    if scopes is None:
         scopes = entropy_scopes(values.to_numpy(), chosen)
-        note = "entropy weights of the newest training snapshot"
     dimension_weights, local_weights = weights_from_scopes(scopes)
-    fuzzy = FuzzyEvaluator().fit(values, catalog, dimension_weights, local_weights)
-    return fuzzy, note
+    return FuzzyEvaluator().fit(values, catalog, dimension_weights, local_weights)
 
 
 def _fit_clv(conn: duckdb.DuckDBPyConnection, as_of: datetime) -> CustomerLifetimeValue | None:
@@ -203,4 +244,4 @@ def data_fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-__all__ = ["TrainOptions", "data_fingerprint", "has_history", "train_bundle"]
+__all__ = ["TrainOptions", "data_fingerprint", "fit_bundle", "has_history", "train_bundle"]
