@@ -23,9 +23,10 @@ from crew.cli._output import (
     workspace_root,
 )
 from crew.cli.indicators import as_of_option, utc
+from crew.cli.scoring import score_with
 from crew.errors import CrewError
 from crew.indicators.catalog import days, load_catalog
-from crew.models.assessment import assess, what_moved
+from crew.models.assessment import what_moved
 from crew.models.combining import load_combine_rule
 from crew.models.dataset import customer_attributes, features_at
 from crew.models.labels import ChurnDefinition
@@ -213,6 +214,16 @@ def score_command(
         None, "--out", "-o", help="Also write a .parquet or .csv file.", show_default=False
     ),
     top: int = typer.Option(10, "--top", help="How many of the riskiest customers to print."),
+    engine: str = typer.Option(
+        "local", "--engine", help="local (this process) or spark (mapInPandas over Parquet)."
+    ),
+    indicators: Path = typer.Option(
+        None,
+        "--indicators",
+        help="Score these indicator values (.parquet, e.g. from 'crew indicators compute "
+        "--out') instead of computing them at --as-of.",
+        show_default=False,
+    ),
     workspace_dir: Path = workspace_option(),
     as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON."),
 ) -> None:
@@ -221,6 +232,15 @@ def score_command(
     if out_file is not None and out_file.suffix.lower() not in (".parquet", ".csv"):
         # Refused before scoring, so that a bad path leaves no scores half-done behind.
         raise CrewError(f"Cannot write {out_file}: unknown type.", hint="Use .parquet or .csv.")
+    if engine not in ("local", "spark"):
+        raise CrewError(f"Unknown engine '{engine}'.", hint="Use --engine local or --engine spark.")
+    if indicators is not None and (
+        indicators.suffix.lower() != ".parquet" or not indicators.exists()
+    ):
+        raise CrewError(
+            f"Cannot read indicators from {indicators}: not an existing .parquet file.",
+            hint="Write one with 'crew indicators compute --as-of DATE --out FILE.parquet'.",
+        )
     workspace = open_workspace(workspace_root(ctx, workspace_dir))
     catalog = load_catalog(workspace.root)
     bundle, record = load_bundle(workspace, model)
@@ -231,7 +251,7 @@ def score_command(
         with workspace.connect() as conn:
             profile = None if bundle.profile == "all" else Industry(bundle.profile)
             rule = load_combine_rule(workspace.root, profile)
-            scores = assess(conn, catalog, bundle, instant, rule=rule)
+            scores = score_with(engine, workspace, conn, catalog, bundle, instant, rule, indicators)
             save_scores(conn, scores, instant, record.version)
     if out_file is not None:
         _write(scores, out_file)

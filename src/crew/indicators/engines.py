@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,7 +69,8 @@ def spark_session(settings: SparkSettings) -> Any:
             "The Spark engine needs pyspark, which is not installed.",
             hint="Install the extra: pip install 'crew[spark]' (Java 17 or newer is needed too).",
         ) from None
-    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+    # Python workers (mapInPandas) import crew: by default they run this interpreter.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         session = (
             SparkSession.builder.master(settings.master)
