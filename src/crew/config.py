@@ -137,6 +137,27 @@ class StreamSettings(BaseModel):
     )
 
 
+class ScheduleSettings(BaseModel):
+    """The built-in scheduler of `crew serve`: the batch run for everyone, periodically."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run_every: str | None = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]*[mhd]$",
+        description="Run 'crew run' (landed events imported first) every this long, "
+        "e.g. 30m, 6h, 1d; unset: no scheduled runs (use cron).",
+    )
+
+    @property
+    def every_s(self) -> float | None:
+        """`run_every` in seconds (None when unset)."""
+        if not self.run_every:
+            return None
+        unit = {"m": 60, "h": 3_600, "d": 86_400}[self.run_every[-1]]
+        return float(int(self.run_every[:-1]) * unit)
+
+
 class SparkSettings(BaseModel):
     """How `--engine spark` reaches Apache Spark."""
 
@@ -301,6 +322,9 @@ class Settings(BaseModel):
     )
     spark: SparkSettings = Field(
         default_factory=SparkSettings, description="Apache Spark engine for indicators."
+    )
+    schedule: ScheduleSettings = Field(
+        default_factory=ScheduleSettings, description="Scheduled batch runs in crew serve."
     )
     stream: StreamSettings = Field(
         default_factory=StreamSettings, description="Event bus of the real-time monitor."

@@ -24,6 +24,7 @@ import typer
 from fastapi import FastAPI
 
 from crew.cli._output import console, reports_errors, workspace_option, workspace_root
+from crew.cli.scheduled import ScheduledRuns
 from crew.config import CONFIG_FILE, Settings, load_config
 from crew.errors import ConfigError, WorkspaceError
 from crew.ingest.bus import InProcessBus, open_bus
@@ -135,6 +136,25 @@ def _with_dispatcher(app: FastAPI, workspace: Workspace, settings: Settings) -> 
     app.router.lifespan_context = lifespan
 
 
+def _with_scheduler(app: FastAPI, runs: ScheduledRuns) -> None:
+    """Run the batch pipeline every `schedule.run_every` in a thread while the app serves."""
+    serve = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(target=runs.run, args=(stop,), name="crew-schedule", daemon=True)
+        thread.start()
+        try:
+            async with serve(app):
+                yield
+        finally:
+            stop.set()  # a run under way finishes first
+            await asyncio.to_thread(thread.join, 600)
+
+    app.router.lifespan_context = lifespan
+
+
 @reports_errors
 def serve_command(
     ctx: typer.Context,
@@ -164,6 +184,9 @@ def serve_command(
         batch = settings.stream.batch
         _with_worker(app, stream.Worker(bus.subscribe("embedded"), handle, batch=batch))
     _with_dispatcher(app, workspace, settings)
+    if settings.schedule.every_s is not None:
+        _with_scheduler(app, ScheduledRuns(workspace, settings.schedule.every_s))
+        console.print(f"Batch runs every {settings.schedule.run_every} (schedule.run_every).")
     host, port = host or settings.api.host, port or settings.api.port
     console.print(f"CREW API on http://{host}:{port} (docs: /docs), Ctrl+C to stop.")
     # uvicorn shuts the app down on SIGTERM/SIGINT, then re-raises the signal to exit.
