@@ -44,9 +44,9 @@ def test_users_add_errors(cli: CliRunner, tmp_path: Path) -> None:
                          stdin="pw\n")  # fmt: skip
     assert code == 1
     assert "error: A user is already called 'ann'." in err and "hint:" in err
-    code, _, err = _crew(cli, ws, "users", "add", "bob", "--role", "viewer", "--password-stdin",
+    code, _, err = _crew(cli, ws, "users", "add", "bob", "--role", "superuser", "--password-stdin",
                          stdin="pw\n")  # fmt: skip
-    assert code == 2 and "viewer" in err
+    assert code == 2 and "superuser" in err
     code, _, err = _crew(cli, ws, "users", "add", "bob", "--role", "analyst", "--password-stdin",
                          stdin="\n")  # fmt: skip
     assert code == 2 and "empty" in err

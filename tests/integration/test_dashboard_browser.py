@@ -2,11 +2,13 @@
 
 A simulated workspace is trained, scored, replayed and backtested; the app is served by
 uvicorn in a thread; each test logs in as one role. Every page is screenshotted into the
-test's temporary folder, and must log no console error and ask no host but the server.
+test's temporary folder (or `$CREW_TEST_ARTEFACTS/dashboard`), and must log no console error
+and ask no host but the server.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -77,7 +79,10 @@ def served(sim_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    shots = tmp_path_factory.mktemp("screenshots")
+    # CI keeps the screenshots when CREW_TEST_ARTEFACTS names a folder; else pytest's temp dir.
+    artefacts = os.environ.get("CREW_TEST_ARTEFACTS")
+    shots = Path(artefacts) / "dashboard" if artefacts else tmp_path_factory.mktemp("screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {shots}")
     yield Served(f"http://127.0.0.1:{port}", store, workspace, shots)
     server.should_exit = True
@@ -258,6 +263,29 @@ def test_analyst_sees_a_masked_customer_and_leaves_no_pii_record(
     assert page.locator("article.warning").count() >= 1
     assert len(served.store.audit.records(action="pii.view", limit=1000)) == before
     shot(page, served, "customer-analyst")
+    watched.clean()
+
+
+def test_a_viewer_sees_masked_phone_numbers_and_no_way_to_change_anything(
+    watched: Watched, served: Served
+) -> None:
+    customer, raw = _customer_with_warning(served)
+    before = len(served.store.audit.records(action="pii.view", limit=1000))
+    page = log_in(watched, served, "viewer")
+    page.click("nav.main-nav >> text=Warning queue")
+    page.wait_for_url("**/warnings")
+    assert page.locator("table.queue tbody tr[data-id]").count() > 0
+    assert page.locator("#bulk-action").count() == 0, "no bulk actions for a viewer"
+    page.click(f"table.queue a[href='/customers/{customer}'] >> nth=0")
+    page.wait_for_url(f"**/customers/{customer}")
+    phone = page.locator("dd[data-field=phone]").inner_text()
+    digits = "".join(c for c in raw["phone"] if c.isdigit())
+    assert "****" in phone and phone != raw["phone"]
+    assert phone.replace("-", "")[:3] == digits[:3] and phone.endswith(digits[-4:])
+    assert raw["phone"] not in page.content() and digits not in page.content()
+    assert page.locator("#pii-note").get_attribute("data-unmasked") == "no"
+    assert len(served.store.audit.records(action="pii.view", limit=1000)) == before
+    shot(page, served, "customer-viewer")
     watched.clean()
 
 

@@ -45,7 +45,8 @@ def add_command(
         ...,
         "--role",
         help="admin: everything; manager: act and assign; responder: act on warnings; "
-        "analyst: read; compliance: read, personal data unmasked (audited), audit log.",
+        "analyst, viewer: read, personal data masked; compliance: read, personal data "
+        "unmasked (audited), audit log.",
     ),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from the first line of stdin."

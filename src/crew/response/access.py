@@ -37,6 +37,7 @@ POLICY: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset({Permission.VIEW}),
     Role.RESPONDER: frozenset({Permission.VIEW, Permission.ACT}),
     Role.COMPLIANCE: frozenset({Permission.VIEW, Permission.SEE_PII, Permission.READ_AUDIT}),
+    Role.VIEWER: frozenset({Permission.VIEW}),
 }
 """Permissions by role; a role not listed may do nothing."""
 

@@ -33,6 +33,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     RESPONDER = "responder"
     COMPLIANCE = "compliance"
+    VIEWER = "viewer"  # reads the dashboard, changes nothing, never sees personal data
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "analyst": ("Analyst", "分析师"),
         "responder": ("Responder", "响应专员"),
         "compliance": ("Compliance officer", "合规官"),
+        "viewer": ("Viewer", "只读用户"),
     },
     "kind": {
         "complaint": ("Complaint", "投诉"),
