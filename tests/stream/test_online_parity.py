@@ -11,14 +11,13 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.stream._replay import started_handler
 
 from crew.indicators.compute import compute_indicators
-from crew.indicators.online_state import OnlineState, micros
-from crew.pipeline import RunSetup
-from crew.store import OperationalStore, Workspace
+from crew.indicators.online_state import micros
+from crew.store import Workspace
 from crew.stream.handler import InstantWarnings
-from crew.stream.monitor import Monitor
-from crew.stream.online import CustomerDirectory, bootstrap, load_customers, stored_events
+from crew.stream.online import stored_events
 
 DAY = datetime(2024, 10, 15, tzinfo=UTC)
 END = DAY + timedelta(days=1)
@@ -26,17 +25,9 @@ BATCH = 50
 
 
 def replayed_day(workspace: Workspace) -> tuple[InstantWarnings, int]:
-    setup = RunSetup.load(workspace.root, None, None)
-    monitor = Monitor(setup.catalog, setup.specs, setup.rules)
-    state = OnlineState(monitor.plan)
+    handler = started_handler(workspace, DAY, END)
     with workspace.connect() as conn:
-        customers = load_customers(conn)
-        bootstrap(conn, state, DAY, customers=customers)
         day = list(stored_events(conn, since=DAY, until=END))
-    handler = InstantWarnings(
-        monitor, state, OperationalStore.in_memory(), CustomerDirectory(customers),
-        clock=lambda: END,
-    )  # fmt: skip
     for start in range(0, len(day), BATCH):
         handler(day[start : start + BATCH])
     return handler, len(day)

@@ -11,13 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from tests.stream._replay import started_handler
 
-from crew.indicators.online_state import OnlineState
-from crew.pipeline import RunSetup
-from crew.store import OperationalStore, Workspace
-from crew.stream.handler import InstantWarnings
-from crew.stream.monitor import Monitor
-from crew.stream.online import CustomerDirectory, bootstrap, load_customers, stored_events
+from crew.store import Workspace
+from crew.stream.online import stored_events
 
 START = datetime(2024, 9, 1, tzinfo=UTC)
 END = START + timedelta(days=42)
@@ -37,17 +34,10 @@ def test_screened_warnings_equal_the_unscreened_ones(
     name: str, request: pytest.FixtureRequest
 ) -> None:
     workspace: Workspace = request.getfixturevalue(name)
-    setup = RunSetup.load(workspace.root, None, None)
-    monitor = Monitor(setup.catalog, setup.specs, setup.rules)
-    state = OnlineState(monitor.plan)
+    handler = started_handler(workspace, START, END)
+    monitor, state = handler.monitor, handler.state
     with workspace.connect() as conn:
-        customers = load_customers(conn)
-        bootstrap(conn, state, START, customers=customers)
         stream = list(stored_events(conn, since=START, until=END))
-    handler = InstantWarnings(
-        monitor, state, OperationalStore.in_memory(), CustomerDirectory(customers),
-        clock=lambda: END,
-    )  # fmt: skip
     graded = screened_out = 0
     for i in range(0, len(stream), BATCH):
         changed = handler.update(stream[i : i + BATCH])

@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.stream._replay import started_handler
 
 from crew.indicators.compute import compute_indicators
-from crew.indicators.online_state import OnlineState, micros
+from crew.indicators.online_state import micros
 from crew.ingest.events import EVENT
 from crew.pipeline import RunSetup
-from crew.store import OperationalStore, Workspace, open_workspace
+from crew.store import Workspace, open_workspace
 from crew.stream.handler import InstantWarnings
 from crew.stream.monitor import Monitor
-from crew.stream.online import CustomerDirectory, bootstrap, load_customers, stored_events
+from crew.stream.online import stored_events
 from crew.stream.texts import TextRows
 from crew.text import analyze_store, build_analyzer
 from crew.types import Table
@@ -34,16 +35,7 @@ TEXT_INDICATORS = (
 
 
 def handler_for(workspace: Workspace, texts: TextRows | None) -> InstantWarnings:
-    setup = RunSetup.load(workspace.root, None, None)
-    monitor = Monitor(setup.catalog, setup.specs, setup.rules)
-    state = OnlineState(monitor.plan)
-    with workspace.connect() as conn:
-        customers = load_customers(conn)
-        bootstrap(conn, state, DAY, customers=customers)
-    return InstantWarnings(
-        monitor, state, OperationalStore.in_memory(), CustomerDirectory(customers),
-        clock=lambda: END, texts=texts,
-    )  # fmt: skip
+    return started_handler(workspace, DAY, END, texts)
 
 
 @pytest.fixture(scope="module")
