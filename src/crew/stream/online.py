@@ -11,11 +11,13 @@ import heapq
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import NamedTuple
 
 import duckdb
 
+from crew.errors import WorkspaceError
 from crew.indicators.catalog import CUSTOMER_COLUMNS
 from crew.indicators.online import ONLINE_TABLES, RECORD_ID, STREAM_TABLES, OnlinePlan
 from crew.indicators.online_state import OnlineState
@@ -36,6 +38,32 @@ class StoredRow(NamedTuple):
     table: Table
     key: str
     row: dict[str, object]
+
+
+@contextmanager
+def reading_store(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to `workspace`'s analytical store, closed when the block ends.
+
+    Workers only read the store, several at once (bootstrapping, reloading customers): a
+    read-write connection locks the file for one process, and the others' reads fail.
+    """
+    config: dict[str, str | bool | int | float | list[str]] = {}
+    if workspace.settings.store.threads is not None:
+        config["threads"] = workspace.settings.store.threads
+    if workspace.settings.store.memory_limit is not None:
+        config["memory_limit"] = workspace.settings.store.memory_limit
+    try:
+        conn = duckdb.connect(str(workspace.duckdb_path), read_only=True, config=config)
+    except duckdb.IOException as exc:
+        raise WorkspaceError(
+            f"Cannot read the store {workspace.duckdb_path}: {exc}",
+            hint="A crew command writing to it holds it; try again when it has finished.",
+        ) from None
+    try:
+        conn.execute("SET TimeZone = 'UTC'")  # as every connection of the store
+        yield conn
+    finally:
+        conn.close()
 
 
 def load_customers(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, object]]:
@@ -66,7 +94,7 @@ class CustomerDirectory:
         """The customers of `workspace`'s analytical store, reloaded from it when needed."""
 
         def reload() -> dict[str, dict[str, object]]:
-            with workspace.connect() as conn:
+            with reading_store(workspace) as conn:
                 return load_customers(conn)
 
         return cls(reload(), reload, refresh_s=refresh_s)
@@ -177,6 +205,7 @@ __all__ = [
     "bootstrap",
     "latest_instant",
     "load_customers",
+    "reading_store",
     "stored_events",
     "stored_rows",
 ]
