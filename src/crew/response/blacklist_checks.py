@@ -189,8 +189,9 @@ def import_file(
     entries = checked_entries(
         export.rows, source=source, today=today, blacklist=store.blacklist, where=where
     )
-    ids = store.blacklist.add(entries, actor=actor, at=at)
-    _audit(store, actor, "blacklist.import", source, ids, at, file=path.name)
+    ids = store.blacklist.add(entries, actor=actor, at=at, action="blacklist.import",
+                              audit={"file": path.name})  # fmt: skip
+    _log("blacklist.import", source, ids, actor)
     return ids
 
 
@@ -215,8 +216,8 @@ def push_entries(
     entries = checked_entries(
         items, source=source, today=today, blacklist=store.blacklist, where=Locator()
     )
-    ids = store.blacklist.add(entries, actor=actor, at=at)
-    _audit(store, actor, "blacklist.push", source, ids, at)
+    ids = store.blacklist.add(entries, actor=actor, at=at, action="blacklist.push")
+    _log("blacklist.push", source, ids, actor)
     return ids
 
 
@@ -249,8 +250,8 @@ def add_identifier(
         [item], source=source, today=at.date(), blacklist=store.blacklist,
         where=Locator(single=True),
     )  # fmt: skip
-    ids = store.blacklist.add([entry], actor=actor, at=at)
-    _audit(store, actor, "blacklist.add", source, ids, at, identifier_type=kind.value)
+    ids = store.blacklist.add([entry], actor=actor, at=at, audit={"identifier_type": kind.value})
+    _log("blacklist.add", source, ids, actor)
     return ids[0]
 
 
@@ -263,27 +264,15 @@ def change_status(
     at: datetime,
     note: str | None = None,
 ) -> BlacklistEntry:
-    """Dispute, reinstate or withdraw entry `id`; recorded in the entry and the audit log."""
+    """Dispute, reinstate or withdraw entry `id`; recorded in the entry and, in the same
+    transaction, the audit log."""
     entry = store.blacklist.set_status(id, status, actor=actor, at=at, note=note)
-    # The note is free text that may name a person: the entry keeps it, the audit log not.
-    details = {"status": status.value, "source": entry.source}
-    store.audit.append(actor, "blacklist.status", f"blacklist/{id}", details, at=at)
     log.info("blacklist: entry %d is now %s (by %s)", id, status.value, actor)
     return entry
 
 
-def _audit(
-    store: OperationalStore,
-    actor: str,
-    action: str,
-    source: str,
-    ids: Sequence[int],
-    at: datetime,
-    **extra: str,
-) -> None:
-    """One audit record and one log line per stored batch: counts and ids, no identifiers."""
-    details: dict[str, object] = {"source": source, "entries": len(ids), "ids": list(ids), **extra}
-    store.audit.append(actor, action, f"blacklist/{source}", details, at=at)
+def _log(action: str, source: str, ids: Sequence[int], actor: str) -> None:
+    """One log line per stored batch (its audit record is written with it): counts only."""
     log.info("%s: %d entries of %s by %s", action, len(ids), source, actor)
 
 

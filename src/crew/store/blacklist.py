@@ -7,7 +7,7 @@ Entries are disputed or withdrawn, never deleted, so the record of who listed wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from crew.errors import (
     InvalidTransitionError,
 )
 from crew.store._ops_tables import UtcDateTime, metadata
+from crew.store.audit import append_record
 
 
 class IdentifierType(StrEnum):
@@ -135,8 +136,19 @@ class Blacklist:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def add(self, entries: Sequence[NewEntry], *, actor: str, at: datetime) -> list[int]:
+    def add(
+        self,
+        entries: Sequence[NewEntry],
+        *,
+        actor: str,
+        at: datetime,
+        action: str = "blacklist.add",
+        audit: Mapping[str, object] | None = None,
+    ) -> list[int]:
         """Store `entries` in one transaction (all or none); their new ids, in order.
+
+        Audited as `action` on `blacklist/<source>` in the same transaction: the source, the
+        count and the ids, with `audit` added (e.g. the file), never an identifier's hash.
 
         Raises:
             InvalidBlacklistEntryError: one is listed already by the same source (unless
@@ -151,8 +163,17 @@ class Blacklist:
         try:
             with self._engine.begin() as conn:
                 insert = blacklist_table.insert().returning(blacklist_table.c.id)
-                return [int(conn.execute(insert.values(row)).scalar_one()) for row in rows]
-        except IntegrityError:
+                try:
+                    ids = [int(conn.execute(insert.values(row)).scalar_one()) for row in rows]
+                except IntegrityError as exc:
+                    # Only here: an audit insert failing (SQLite: also IntegrityError) is no
+                    # duplicate and must surface as what it is.
+                    raise _Listed from exc
+                source = entries[0].source
+                details = {"source": source, "entries": len(ids), "ids": ids, **(audit or {})}
+                append_record(conn, actor, action, f"blacklist/{source}", details, at=at)
+                return ids
+        except _Listed:
             raise _duplicate(entries, self.listed_keys(e.key for e in entries)) from None
 
     def listed_keys(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
@@ -196,7 +217,11 @@ class Blacklist:
     def set_status(
         self, id: int, status: EntryStatus, *, actor: str, at: datetime, note: str | None = None
     ) -> BlacklistEntry:
-        """Dispute, reinstate or withdraw entry `id`, recording who, when and why."""
+        """Dispute, reinstate or withdraw entry `id`, recording who, when and why.
+
+        Audited as `blacklist.status` in the same transaction; the note is free text that may
+        name a person: the entry keeps it, the audit log does not.
+        """
         with self._engine.begin() as conn:
             current = _get(conn, id, for_update=True)
             if status not in ALLOWED_STATUS[current.status]:
@@ -216,7 +241,13 @@ class Blacklist:
                     status_changed_by=actor,
                 )
             )
+            details = {"status": status.value, "source": current.source}
+            append_record(conn, actor, "blacklist.status", f"blacklist/{id}", details, at=at)
             return _get(conn, id)
+
+
+class _Listed(Exception):
+    """An entry of the batch is listed already (the unique index refused it)."""
 
 
 def _duplicate(
