@@ -226,7 +226,8 @@ def worker_command(
         )
     _configure_logging(settings)
     workers = _load(_STREAM)
-    workspace = dataclasses.replace(open_workspace(root), settings=settings)
+    # Read-only: any number of workers open the store side by side.
+    workspace = dataclasses.replace(open_workspace(root, read_only=True), settings=settings)
     handle = workers.load_handler(handler, workers.HandlerContext(workspace, settings))
     bus = open_bus(stream)
     try:

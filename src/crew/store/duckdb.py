@@ -14,20 +14,25 @@ from crew.errors import WorkspaceError
 
 
 def connect_duckdb(
-    path: Path | str, settings: StoreSettings | None = None
+    path: Path | str, settings: StoreSettings | None = None, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file at `path` (":memory:" for a throwaway store), clock set to UTC."""
+    """Open the DuckDB file at `path` (":memory:" for a throwaway store), clock set to UTC.
+
+    `read_only` connections of several processes can be open at once (not beside a writer).
+    """
     config: dict[str, str | bool | int | float | list[str]] = {}
     if settings is not None and settings.threads is not None:
         config["threads"] = settings.threads
     if settings is not None and settings.memory_limit is not None:
         config["memory_limit"] = settings.memory_limit
     try:
-        conn = duckdb.connect(str(path), config=config)
+        conn = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         raise WorkspaceError(
-            f"Cannot open the store {path}: {exc}",
-            hint="Another crew process may hold it; stop it or use another workspace.",
+            f"Cannot {'read' if read_only else 'open'} the store {path}: {exc}",
+            hint="Another crew process writing to it holds it; try again when it has finished."
+            if read_only
+            else "Another crew process may hold it; stop it or use another workspace.",
         ) from None
     # All timestamps are stored and compared in UTC, whatever the machine's zone.
     conn.execute("SET TimeZone = 'UTC'")

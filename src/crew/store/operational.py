@@ -466,10 +466,17 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+_MIGRATION_LOCK = 0x63726577  # "crew": one PostgreSQL advisory lock for the migrations
+
+
 def _migrate(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Processes starting together (crew serve, crew worker x N) migrate one at a
+            # time; the others then find the schema at head. Released at commit.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 

@@ -48,6 +48,16 @@ class Workspace:
         finally:
             conn.close()
 
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection: processes that only read (stream workers) can hold such
+        connections side by side, where a read-write one locks the file for one process."""
+        conn = connect_duckdb(self.duckdb_path, self.settings.store, read_only=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
 
 def init_workspace(root: Path) -> Workspace:
     """Create (or complete) a workspace in `root`: settings file and canonical tables."""
@@ -63,8 +73,12 @@ def init_workspace(root: Path) -> Workspace:
     return workspace
 
 
-def open_workspace(root: Path) -> Workspace:
-    """The workspace in `root`; WorkspaceError when it was never initialised."""
+def open_workspace(root: Path, *, read_only: bool = False) -> Workspace:
+    """The workspace in `root`; WorkspaceError when it was never initialised.
+
+    `read_only` (stream workers): the store is checked through a read-only connection and
+    tables added since the workspace was made are not created.
+    """
     config_path = root / CONFIG_FILE
     if not config_path.exists():
         raise WorkspaceError(
@@ -77,14 +91,15 @@ def open_workspace(root: Path) -> Workspace:
             f"{workspace.duckdb_path} is missing.",
             hint=f"Run 'crew init {root}' to create the store again.",
         )
-    with workspace.connect() as conn:
+    with workspace.reading() if read_only else workspace.connect() as conn:
         version = schema_version(conn)
         if version != SCHEMA_VERSION:
             raise WorkspaceError(
                 f"{workspace.duckdb_path} has schema version {version}, expected {SCHEMA_VERSION}.",
                 hint=f"Run 'crew init {root}' to create or upgrade the tables.",
             )
-        create_schema(conn)  # tables added since the workspace was made (IF NOT EXISTS)
+        if not read_only:
+            create_schema(conn)  # tables added since the workspace was made (IF NOT EXISTS)
     return workspace
 
 

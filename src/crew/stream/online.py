@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import duckdb
 
-from crew.errors import WorkspaceError
 from crew.indicators.catalog import CUSTOMER_COLUMNS
 from crew.indicators.online import ONLINE_TABLES, RECORD_ID, STREAM_TABLES, OnlinePlan
 from crew.indicators.online_state import OnlineState
@@ -42,28 +41,13 @@ class StoredRow(NamedTuple):
 
 @contextmanager
 def reading_store(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to `workspace`'s analytical store, closed when the block ends.
+    """A read-only connection to `workspace`'s analytical store (`Workspace.reading`).
 
     Workers only read the store, several at once (bootstrapping, reloading customers): a
     read-write connection locks the file for one process, and the others' reads fail.
     """
-    config: dict[str, str | bool | int | float | list[str]] = {}
-    if workspace.settings.store.threads is not None:
-        config["threads"] = workspace.settings.store.threads
-    if workspace.settings.store.memory_limit is not None:
-        config["memory_limit"] = workspace.settings.store.memory_limit
-    try:
-        conn = duckdb.connect(str(workspace.duckdb_path), read_only=True, config=config)
-    except duckdb.IOException as exc:
-        raise WorkspaceError(
-            f"Cannot read the store {workspace.duckdb_path}: {exc}",
-            hint="A crew command writing to it holds it; try again when it has finished.",
-        ) from None
-    try:
-        conn.execute("SET TimeZone = 'UTC'")  # as every connection of the store
+    with workspace.reading() as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def load_customers(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, object]]:
