@@ -204,7 +204,7 @@ def test_logout(client: TestClient, people: None, app: FastAPI) -> None:
     assert answer.headers["location"] == "/login"
     assert client.get("/", follow_redirects=False).status_code == 303
     actions = [r.action for r in app.state.crew.store.audit.records()]
-    assert actions == ["user.logout", "user.login"]
+    assert [a for a in actions if a.startswith("user.")] == ["user.logout", "user.login"]
 
 
 def test_chinese_labels(client: TestClient, people: None) -> None:

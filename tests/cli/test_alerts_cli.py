@@ -196,6 +196,7 @@ def test_ack_resolve_and_assign_are_recorded_with_the_user(
         audit = store.audit.records(subject="churn-C1-20240501")
         assert store.audit.verify().ok
     assert [(r.actor, r.action) for r in reversed(audit)] == [
+        ("system", "warning.open"),  # by the run that opened it
         ("alice", "warning.state"), ("alice", "warning.assign"), ("cli", "warning.state"),
     ]  # fmt: skip
 

@@ -142,5 +142,6 @@ def test_a_failing_audit_append_opens_no_case_and_escalates_no_step(
     assert case.steps[0].escalated_at is None and len(case.history) == 1
     breaker(False)
     assert _respond(store, DAY1 + timedelta(hours=3))["cases_escalated"] == 1
-    assert [r.action for r in store.audit.records()] == ["case.escalate", "case.open"]
+    actions = [r.action for r in store.audit.records()]
+    assert [a for a in actions if a.startswith("case.")] == ["case.escalate", "case.open"]
     assert store.audit.verify().ok

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -36,7 +36,7 @@ from crew.store._ops_tables import (
     write_run,
 )
 from crew.store._outbox_tables import write_notifications, write_run_notifications
-from crew.store.audit import AuditLog, append_record
+from crew.store.audit import AuditEntry, AuditLog, append_record, append_records
 from crew.store.blacklist import Blacklist
 from crew.store.cases import CaseBook, Details
 from crew.store.outbox import Outbox
@@ -296,6 +296,8 @@ class OperationalStore:
 
         def notify(conn: sa.Connection, history: pd.DataFrame) -> None:
             write_run_notifications(conn, history, held, run.as_of)
+            at = run.finished_at or datetime.now(UTC)
+            append_records(conn, run_audit_entries(history, run.run_id), at=at)
 
         write_run(self._engine, run, opened, updated, closed, on_changes=notify)
 
@@ -467,6 +469,25 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 
 _MIGRATION_LOCK = 0x63726577  # "crew": one PostgreSQL advisory lock for the migrations
+
+
+def run_audit_entries(history: pd.DataFrame, run_id: str) -> list[AuditEntry]:
+    """The audit records of a run's warning changes (actor `system`): opened, escalated,
+    lowered and closed warnings, each with what changed and the run that changed it."""
+    if history.empty:
+        return []
+    actions = {"created": "warning.open", "state": "warning.resolve"}
+    entries = []
+    for row in history.itertuples(index=False):
+        if row.field == "level":
+            action = "warning.escalate" if row.note == "escalated" else "warning.level"
+        elif row.field in actions:
+            action = actions[str(row.field)]
+        else:
+            continue
+        details = {"run_id": run_id, "from": row.old_value, "to": row.new_value, "note": row.note}
+        entries.append(AuditEntry("system", action, str(row.warning_id), details))
+    return entries
 
 
 def _migrate(engine: sa.Engine) -> None:
