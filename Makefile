@@ -51,6 +51,7 @@ demo: $(STAMP) ## Simulate demo data, compute indicators, train, score, replay w
 	$(BIN)/crew simulate --customers 5000 --months 18 --industry ecommerce --seed 7 \
 		--workspace $(DEMO_DIR) --import --hold-out 14d
 	$(BIN)/crew --workspace $(DEMO_DIR) status
+	$(BIN)/crew --workspace $(DEMO_DIR) text analyze
 	$(BIN)/crew --workspace $(DEMO_DIR) indicators compute --as-of 2025-06-17
 	$(BIN)/crew --workspace $(DEMO_DIR) train --as-of 2025-01-01 --horizon 90d
 	$(BIN)/crew --workspace $(DEMO_DIR) score --as-of 2025-06-17 --top 10
