@@ -9,10 +9,16 @@ validation slice best: on small tabular data the linear model often wins.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Self
+
+# LightGBM's OpenMP threads otherwise spin while they wait: on a machine whose cores other
+# processes share, two spinning threads made training and scoring about 10x slower (see
+# docs/models.md, "Speed"). Read when libgomp loads, i.e. at the import below.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import lightgbm as lgb
 import numpy as np
