@@ -18,6 +18,10 @@ Pipeline: `crew run` at one instant for every customer once indicators are store
 against the 180 s target for 1,000,000 customers and as a ratio over the indicator computation
 measured in the same run; see bench/pipeline.py.
 
+Models: training the churn model and the fuzzy evaluation on 1,000,000 examples and scoring
+1,000,000 customers whose indicators are computed, against bare LightGBM train and predict
+on the same rows; see bench/models.py.
+
 Stream: events per second into the online state, through the whole stream handler and
 through a worker on Redis Streams, next to the raw XADD/XREADGROUP rate measured in the same
 run; see bench/stream.py.
@@ -28,7 +32,8 @@ CREW_BENCH_PANDAS_CUSTOMERS (default 100,000); also CREW_BENCH_IND_INTERACTIONS_
 (default 21), CREW_BENCH_IND_EVENTS_PER_CUSTOMER (default 100), CREW_BENCH_TEXTS
 (default 20,000) and CREW_BENCH_RUN_CUSTOMERS (default 1,000,000; rows per customer as for
 the indicators, so that both share one cached workspace), CREW_BENCH_STREAM_EVENTS (default
-200,000) and CREW_BENCH_STREAM_CUSTOMERS (default 5,000).
+200,000) and CREW_BENCH_STREAM_CUSTOMERS (default 5,000), CREW_BENCH_MODEL_EXAMPLES and
+CREW_BENCH_MODEL_CUSTOMERS (default 1,000,000 each).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from crew.simulator import SimulationConfig, simulate
 from crew.store import init_workspace
 from crew.types import Industry
 from indicators import main as bench_indicators
+from models import main as bench_models
 from pipeline import main as bench_pipeline
 from stream import main as bench_stream
 from text import main as bench_text
@@ -175,6 +181,7 @@ def main() -> None:
     bench_indicators()
     bench_text()
     bench_pipeline()
+    bench_models()
     bench_stream()
 
 
