@@ -115,6 +115,12 @@ def test_spark_engine_gives_the_local_scores(trained: Path, tmp_path: Path) -> N
     warned = left[left["level"] != "none"]
     assert len(warned) > 10 and all(json.loads(r) for r in warned["reasons"])
     assert left["clv"].notna().sum() > 100
+    # Without --indicators the indicators are computed on DuckDB and exported for Spark.
+    exported = _score(trained, tmp_path / "exported.parquet", "--engine", "spark")
+    assert exported["levels"] == local["levels"]
+    again = pd.read_parquet(tmp_path / "exported.parquet").set_index("customer_id").sort_index()
+    assert np.allclose(again["churn_probability"], p, rtol=0, atol=1e-9)
+    assert again["reasons"].tolist() == right["reasons"].tolist()
 
 
 @pytest.mark.slow
