@@ -9,8 +9,8 @@ Measured in one process, each on a freshly bootstrapped state, in batches of 500
 
 - online state: `InstantWarnings.update`, each event validated already, folded into the
   per-customer windows (the ingest-to-indicator step);
-- handler: the whole default handler (unknown customers, online state, online signals
-  graded, warnings opened in a SQLite operational store);
+- handler: the whole default handler (unknown customers, online state, each batch landed
+  as Parquet, online signals graded, warnings opened in a SQLite operational store);
 - worker on Redis: the events published on a `RedisBus`, then consumed by one `Worker`
   (XREADGROUP, processed marks, XACK and XDEL included), once with the online state update
   alone (the ingest-to-indicator throughput of the issue's target) and once with the whole
@@ -42,6 +42,7 @@ from crew.config import StreamSettings
 from crew.indicators.online_state import OnlineState
 from crew.ingest import Mapping, SourceSpec, import_sources
 from crew.ingest.events import Event, event_json
+from crew.ingest.landing import Landing
 from crew.ingest.redis_bus import RedisBus
 from crew.pipeline import RunSetup
 from crew.simulator import SimulationConfig, simulate
@@ -98,8 +99,10 @@ def fresh_handler(workspace: Workspace, start: datetime, clock: datetime) -> Ins
         customers = load_customers(conn)
         bootstrap(conn, state, start, customers=customers)
     store = OperationalStore.open(f"sqlite:///{tempfile.mkdtemp()}/ops.sqlite")
+    # Landing on, as in `crew serve` and `crew worker` (each batch also written as Parquet).
+    landing = Landing(Path(tempfile.mkdtemp()), "bench")
     handler = InstantWarnings(
-        monitor, state, store, CustomerDirectory(customers), clock=lambda: clock
+        monitor, state, store, CustomerDirectory(customers), clock=lambda: clock, landing=landing
     )  # fmt: skip
     freeze_startup_heap()  # as `Worker.run` does before its loop
     return handler

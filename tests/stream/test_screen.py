@@ -52,7 +52,7 @@ def test_screened_warnings_equal_the_unscreened_ones(
             monitor.screen.may_warn(
                 monitor._values(state, c, touched[c], at),
                 touched[c],
-                len(monitor._complaints(state, c, at)),
+                monitor._weekly(state, c, at),
             )
             for c in judged
         )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from types import CodeType
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crew.alerts.rows import signal_rows
@@ -30,6 +31,7 @@ from crew.indicators.online import OnlinePlan, compile_online
 from crew.indicators.online_state import OnlineState, instant
 from crew.signals.detect import detect_signals, indicator_names
 from crew.signals.specs import Detector, SignalSpec
+from crew.signals.surge import exponential_surge
 from crew.store.series import SERIES, WeeklySeries
 from crew.types import RiskType
 
@@ -146,7 +148,7 @@ class Monitor:
         kept = {
             c: types
             for c, types in moved.items()
-            if self.screen.may_warn(values[c], types, len(self._complaints(state, c, at)))
+            if self.screen.may_warn(values[c], types, self._weekly(state, c, at))
         }
         return self._graded(state, kept, values, at)
 
@@ -208,10 +210,14 @@ class Monitor:
             columns=columns
         )
 
-    def _complaints(self, state: OnlineState, customer: str, at: int) -> list[int]:
-        if not self.signals.surge_weeks:
-            return []
-        return state.window(customer, COMPLAINTS_WINDOW, at)
+    def _weekly(self, state: OnlineState, customer: str, at: int) -> npt.NDArray[np.float32]:
+        """The customer's complaints per week, oldest first, in `crew.store.series`' weeks."""
+        weeks = self.signals.surge_weeks
+        counts = np.zeros(weeks, dtype=np.float32)
+        if weeks:
+            for ts in state.window(customer, COMPLAINTS_WINDOW, at):
+                counts[weeks - 1 - math.floor((at / 1e6 - ts / 1e6) / _WEEK_S)] += 1
+        return counts
 
     def _series(self, state: OnlineState, customers: list[str], at: int) -> WeeklySeries | None:
         weeks = self.signals.surge_weeks
@@ -220,10 +226,7 @@ class Monitor:
         values = np.zeros((len(SERIES), len(customers), weeks), dtype=np.float32)
         complaints = values[SERIES.index("complaints")]
         for i, customer in enumerate(customers):
-            for ts in self._complaints(state, customer, at):
-                # The batch's week number, in its arithmetic (`crew.store.series`).
-                week = weeks - 1 - math.floor((at / 1e6 - ts / 1e6) / _WEEK_S)
-                complaints[i, week] += 1
+            complaints[i] = self._weekly(state, customer, at)
         observed = np.ones((len(customers), weeks), dtype=bool)
         ids = np.asarray(customers, dtype=object)
         return WeeklySeries(instant(at), ids, values, observed)
@@ -235,29 +238,33 @@ class Screen:
     Every online rule has fixed limits (`online_signals`), so a customer can only be warned
     if one of its signals scores at least the lowest limit of that signal's rule. The screen
     evaluates each indicator signal's formula on plain floats (IEEE arithmetic as in pandas;
-    a division by zero or any other error keeps the customer) and, for a complaint surge,
-    needs at least `min_total` complaints in the window. A customer it lets through is then
+    a division by zero or any other error keeps the customer) and fits the complaint surge on
+    the customer's own weekly counts (`exponential_surge`, as the batch does). A customer it
+    lets through is then
     graded exactly as `crew run` would; one it drops could not have been warned.
     """
 
     def __init__(self, signals: OnlineSignals) -> None:
         self._indicator: list[tuple[RiskType, CodeType, float]] = []
-        self._surge: list[tuple[RiskType, int, float]] = []
+        self._surge: list[tuple[RiskType, int, int, float]] = []
         for spec in signals.specs:
             limits = [v for v in signals.rules[spec.name].limits if v is not None]
             floor = min(limits, default=math.inf)
             if spec.detector == Detector.SURGE:
-                self._surge.append((spec.risk_type, spec.min_total, floor))
+                self._surge.append((spec.risk_type, spec.recent_weeks, spec.min_total, floor))
             else:
                 tree = ast.parse(str(spec.score), mode="eval")
                 code = compile(tree, f"<signal {spec.name}>", "eval")
                 self._indicator.append((spec.risk_type, code, floor))
 
     def may_warn(
-        self, values: Mapping[str, float], types: Collection[RiskType], complaints: int
+        self,
+        values: Mapping[str, float],
+        types: Collection[RiskType],
+        weekly: npt.NDArray[np.float32],
     ) -> bool:
-        """Whether a customer with indicator `values` and `complaints` in the surge window
-        could be warned on one of `types`."""
+        """Whether a customer with indicator `values` and `weekly` complaint counts could be
+        warned on one of `types`."""
         for risk_type, code, floor in self._indicator:
             if risk_type not in types:
                 continue
@@ -268,10 +275,13 @@ class Screen:
                 return True
             if score >= floor:
                 return True
-        return any(
-            risk_type in types and complaints >= min_total and floor < math.inf
-            for risk_type, min_total, floor in self._surge
-        )
+        for risk_type, recent, min_total, floor in self._surge:
+            if risk_type not in types or floor == math.inf or weekly.sum() < min_total:
+                continue
+            fit = exponential_surge(weekly[None, -recent:], min_total=min_total)
+            if bool(fit.fitted[0]) and float(fit.z[0]) >= floor:
+                return True
+        return False
 
 
 def _number(value: object) -> float:
