@@ -52,7 +52,12 @@ class Workspace:
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection: processes that only read (stream workers) can hold such
         connections side by side, where a read-write one locks the file for one process."""
-        conn = connect_duckdb(self.duckdb_path, self.settings.store, read_only=True)
+        try:
+            conn = connect_duckdb(self.duckdb_path, self.settings.store, read_only=True)
+        except duckdb.ConnectionException:
+            # This process holds a read-write connection already (crew serve's embedded
+            # worker beside the API or a scheduled run): read through the same kind.
+            conn = connect_duckdb(self.duckdb_path, self.settings.store)
         try:
             yield conn
         finally:
