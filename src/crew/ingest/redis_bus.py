@@ -18,18 +18,17 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlsplit
 
 import redis
 from pydantic import ValidationError
-from redis.commands.core import Script
 from redis.typing import EncodableT, FieldT, KeyT, StreamIdT
 
 from crew.config import StreamSettings
 from crew.errors import EventBusError
 from crew.ingest._leases import PartitionLeases
+from crew.ingest._marks import MARKED, SETTLE, Scripts, bucket_at, processed_mark, processed_set
 from crew.ingest.bus import _first_of_each, _full, partition_of
 from crew.ingest.events import Delivery, Event, event_from_json, event_json
 
@@ -46,29 +45,6 @@ def stream_key(prefix: str, partition: int) -> str:
     'crew:{p0}:events'
     """
     return f"{prefix}:{{p{partition}}}:events"
-
-
-def processed_set(settings: StreamSettings, partition: int, bucket: int) -> str:
-    """Redis set of the event keys of `partition` processed during time bucket `bucket`.
-
-    >>> processed_set(StreamSettings(key_prefix="crew"), 2, 20480)
-    'crew:{p2}:done:20480'
-    """
-    return f"{settings.key_prefix}:{{p{partition}}}:done:{bucket}"
-
-
-def bucket_at(settings: StreamSettings, at: float | None = None) -> int:
-    """The dedup time bucket of Unix time `at` (now by default): `dedup_ttl_s` long."""
-    return int((time.time() if at is None else at) // settings.dedup_ttl_s)
-
-
-def processed_mark(
-    settings: StreamSettings, event: Event, at: float | None = None
-) -> tuple[str, str]:
-    """Where `event`'s processed mark goes now: (set key, member). A handler may add it
-    (SADD) with its own effect; the bus then skips the event when it comes again."""
-    partition = partition_of(event.customer_id, settings.partitions)
-    return processed_set(settings, partition, bucket_at(settings, at)), event.key
 
 
 def dead_letter_key(prefix: str) -> str:
@@ -90,42 +66,6 @@ def _reaching(settings: StreamSettings) -> Iterator[None]:
         ) from None
 
 
-# KEYS: this bucket's and the previous bucket's mark sets. ARGV: JSON list of event keys.
-# Returns the 1-based positions of the keys marked in either set.
-_MARKED = """
-local keys = cjson.decode(ARGV[1])
-local found = {}
-for i, key in ipairs(keys) do
-  if redis.call('SISMEMBER', KEYS[1], key) == 1 or redis.call('SISMEMBER', KEYS[2], key) == 1 then
-    found[#found + 1] = i
-  end
-end
-return found
-"""
-
-# KEYS: the partition's stream, this bucket's mark set. ARGV: group, the set's expiry (Unix
-# s), JSON list of event keys, JSON list of entry ids. Marks, then XACK and XDEL.
-_SETTLE = """
-local keys, ids = cjson.decode(ARGV[3]), cjson.decode(ARGV[4])
-for i = 1, #keys, 1000 do
-  redis.call('SADD', KEYS[2], unpack(keys, i, math.min(i + 999, #keys)))
-end
-redis.call('EXPIREAT', KEYS[2], ARGV[2])
-for i = 1, #ids, 1000 do
-  local chunk = {unpack(ids, i, math.min(i + 999, #ids))}
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
-  redis.call('XDEL', KEYS[1], unpack(chunk))
-end
-return #ids
-"""
-
-
-@dataclass(frozen=True)
-class _Scripts:
-    marked: Script
-    settle: Script
-
-
 class RedisBus:
     """Events on Redis Streams, partitioned by customer id."""
 
@@ -143,9 +83,9 @@ class RedisBus:
         self.redis.set_response_callback("XREADGROUP", _unparsed)
         self._keys = [stream_key(settings.key_prefix, p) for p in range(settings.partitions)]
         self._grouped = False
-        self.scripts = _Scripts(
-            self.redis.register_script(_MARKED),
-            self.redis.register_script(_SETTLE),
+        self.scripts = Scripts(
+            self.redis.register_script(MARKED),
+            self.redis.register_script(SETTLE),
         )
 
     def publish(self, events: Sequence[Event]) -> int:
