@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -92,3 +94,26 @@ def dump_store(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, 
 def canonical_columns(table: Table) -> list[str]:
     """Column names of a canonical table, in order."""
     return list(CANONICAL[table].names)
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+"""The test database on loopback, as a psycopg URL (trust auth)."""
+
+
+@contextmanager
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    """A fresh schema of the test database and a SQLAlchemy URL whose search_path points
+    at it; dropped (with everything in it) when the block ends."""
+    import psycopg
+
+    schema = f"crew_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as pg:
+        pg.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield (
+            schema,
+            (f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"),
+        )
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as pg:
+            pg.execute(f"DROP SCHEMA {schema} CASCADE")

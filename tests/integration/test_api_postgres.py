@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import psycopg
 import pytest
+from tests.factories import PG_ADMIN, postgres_schema
 
 from crew.api import create_app
 from crew.config import StoreSettings
@@ -20,7 +20,6 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 DAY1 = datetime(2024, 5, 1, tzinfo=UTC)
 pytestmark = pytest.mark.postgres
 
@@ -28,14 +27,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped afterwards."""
-    schema = f"crew_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN, autocommit=True) as pg:
-        pg.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as pg:
-            pg.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as (_, url):
+        yield url
 
 
 def test_tokens_and_state_changes_on_postgres(workspace: Workspace, url: str) -> None:
@@ -73,7 +66,7 @@ def test_tokens_and_state_changes_on_postgres(workspace: Workspace, url: str) ->
         ("state", "ops"),
         ("assignee", "ops"),
     ]
-    with psycopg.connect(ADMIN) as pg:
+    with psycopg.connect(PG_ADMIN) as pg:
         hashes = pg.execute(
             "SELECT secret_sha256 FROM " + url.rsplit("%3D", 1)[1] + ".api_tokens"
         ).fetchall()

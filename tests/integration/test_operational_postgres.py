@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from tests.factories import PG_ADMIN, postgres_schema
 
 from crew.errors import (
     DuplicateWarningError,
@@ -23,7 +23,6 @@ from crew.errors import (
 from crew.store.blacklist import EntryStatus, IdentifierType, NewEntry
 from crew.store.operational import MIGRATIONS, OperationalStore, RunRecord
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 DAY1 = datetime(2024, 5, 1, tzinfo=UTC)
 NONE = pd.DataFrame()
 pytestmark = pytest.mark.postgres
@@ -32,17 +31,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def schema_url() -> Iterator[tuple[str, str]]:
     """A fresh schema and a SQLAlchemy URL whose search_path points at it; dropped afterwards."""
-    schema = f"crew_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN, autocommit=True) as pg:
-        pg.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield (
-            schema,
-            (f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"),
-        )
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as pg:
-            pg.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as (schema, url):
+        yield schema, url
 
 
 def run(run_id: str) -> RunRecord:
@@ -73,7 +63,7 @@ def test_the_schema_is_made_in_the_search_path_schema(schema_url: tuple[str, str
     schema, url = schema_url
     with OperationalStore.open(url):
         pass
-    with psycopg.connect(ADMIN) as pg:
+    with psycopg.connect(PG_ADMIN) as pg:
         tables = pg.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
             [schema],

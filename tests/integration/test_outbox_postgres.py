@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-import psycopg
 import pytest
+from tests.factories import postgres_schema
 
 from crew.store import _outbox_tables
 from crew.store.operational import OperationalStore, RunRecord
 from crew.store.outbox import Routing
 from crew.types import Level, RiskType, SuppressionReason, WarningState
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 DAY1 = datetime(2024, 5, 1, tzinfo=UTC)
 DAY8 = DAY1 + timedelta(days=7)
 NONE = pd.DataFrame()
@@ -26,17 +24,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def store() -> Iterator[OperationalStore]:
     """A store in a fresh schema of the test database; dropped afterwards."""
-    schema = f"crew_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN, autocommit=True) as pg:
-        pg.execute(f"CREATE SCHEMA {schema}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-    store = OperationalStore.open(url)
-    try:
+    with postgres_schema() as (_, url), OperationalStore.open(url) as store:
         yield store
-    finally:
-        store.close()
-        with psycopg.connect(ADMIN, autocommit=True) as pg:
-            pg.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def run(run_id: str, at: datetime) -> RunRecord:

@@ -35,6 +35,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from tests.factories import PG_ADMIN, postgres_schema
 
 from crew.config import StreamSettings
 from crew.indicators.compute import compute_indicators
@@ -57,7 +58,6 @@ from crew.types import Industry
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 REDIS = "redis://127.0.0.1:6379/0"
-ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 CREW = Path(sys.executable).with_name("crew")
 CUSTOMERS = 1_000  # 12 simulated months of them hold about 190,000 rows
 STREAMED = 100_000  # the newest rows, held back and published
@@ -133,14 +133,8 @@ def stream() -> Iterator[StreamSettings]:
 @pytest.fixture
 def operational_url() -> Iterator[str]:
     """A fresh PostgreSQL schema (dropped afterwards) as the operational store's URL."""
-    schema = f"crew_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN, autocommit=True) as pg:
-        pg.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as pg:
-            pg.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as (_, url):
+        yield url
 
 
 def wait_for(
@@ -286,7 +280,7 @@ def test_a_killed_worker_with_the_real_handler_loses_nothing_and_doubles_nothing
 
         # (4) Quarantined: the unknown customers' events, nothing else.
         schema = operational_url.rsplit("%3D", 1)[1]
-        with psycopg.connect(ADMIN) as pg:
+        with psycopg.connect(PG_ADMIN) as pg:
             pg.execute(f"SET search_path TO {schema}")
             quarantined = pg.execute("SELECT event_key, reason FROM quarantine").fetchall()
             warnings = pg.execute(

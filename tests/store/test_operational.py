@@ -6,15 +6,14 @@ Every test that takes `store` runs on SQLite and on PostgreSQL (own schema per t
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import psycopg
 import pytest
+from tests.factories import postgres_schema
 
 from crew.errors import (
     DuplicateWarningError,
@@ -31,7 +30,6 @@ from crew.store.operational import (
 )
 from crew.types import Level, RiskType, WarningState
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 DAY1 = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
 DAY3 = DAY1 + timedelta(days=2)
@@ -44,16 +42,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Operationa
         with OperationalStore.open(f"sqlite:///{tmp_path / 'ops.sqlite'}") as opened:
             yield opened
         return
-    schema = f"crew_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as pg:
-        pg.execute(f"CREATE SCHEMA {schema}")
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-        with OperationalStore.open(url) as opened:
-            yield opened
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as pg:
-            pg.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as (_, url), OperationalStore.open(url) as opened:
+        yield opened
 
 
 def run_record(run_id: str, as_of: datetime, **counts: int) -> RunRecord:
