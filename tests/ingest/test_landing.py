@@ -103,3 +103,13 @@ def test_crew_import_landed(shop: Workspace, cli: CliRunner) -> None:
     assert "1 transactions, 1 interactions, 1 events" in result.output
     again = cli.invoke(app, ["-w", str(shop.root), "import", "--landed"])
     assert "nothing waiting" in again.output
+
+
+def test_crew_import_landed_with_files_too_is_refused(
+    shop: Workspace, cli: CliRunner, tmp_path: Path
+) -> None:
+    Landing(shop.root, "w1").write(streamed())
+    result = cli.invoke(app, ["-w", str(shop.root), "import", "--landed", str(tmp_path)])
+    assert result.exit_code != 0 and "not both" in result.output
+    assert "Traceback" not in result.output
+    assert counts(shop) == {"transactions": 0, "interactions": 0, "events": 0}

@@ -89,6 +89,11 @@ def import_command(
     """
     workspace = open_workspace(workspace_root(ctx, workspace_dir))
     if landed:
+        if paths or mapping_file is not None or url:
+            raise MappingError(
+                "Give either --landed, or files/--url/--mapping, not both.",
+                hint="Run 'crew import --landed' on its own, then import the files.",
+            )
         with workspace.connect() as conn:
             rows = import_landed(conn, workspace.root)
         if as_json:
