@@ -135,6 +135,30 @@ class StreamSettings(BaseModel):
         description="Write each handled batch as Parquet under <workspace>/stream/landed/, "
         "imported into the analytical store by the next 'crew run' (or 'crew import --landed').",
     )
+    refresh_scores: bool = Field(
+        default=True,
+        description="Score a customer again with the registered model when its events move "
+        "the model's inputs materially (kept in the operational store's live_scores).",
+    )
+    refresh_shift: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="A material move: an input's percentile among the training population "
+        "changes by at least this share (0.1 = ten points), or it gains or loses a value.",
+    )
+    refresh_every_ms: int = Field(
+        default=1_000,
+        ge=1,
+        description="Milliseconds between two refresh rounds while events keep coming (a "
+        "worker with nothing to read refreshes at once).",
+    )
+    refresh_budget_ms: int = Field(
+        default=50,
+        ge=1,
+        description="Milliseconds a refresh round may take on the worker's thread; customers "
+        "left over wait for the next round.",
+    )
 
 
 class ScheduleSettings(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 
@@ -162,6 +163,24 @@ class CaseOutcome(StrEnum):
     RESOLVED = "resolved"
 
 
+def finite(value: object) -> object:
+    """`value` with every NaN or infinity, however deeply nested, replaced by None (JSON has
+    neither); numpy scalars become Python numbers.
+
+    >>> finite({"a": [1.0, float("nan")]})
+    {'a': [1.0, None]}
+    """
+    if hasattr(value, "item") and not isinstance(value, list | tuple | dict):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
 __all__ = [
     "CaseOutcome",
     "CaseState",
@@ -177,4 +196,5 @@ __all__ = [
     "Table",
     "TxnType",
     "WarningState",
+    "finite",
 ]

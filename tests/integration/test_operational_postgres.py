@@ -83,6 +83,7 @@ def test_the_schema_is_made_in_the_search_path_schema(schema_url: tuple[str, str
         "case_steps",
         "case_history",
         "blacklist_entries",
+        "live_scores",
     }
     # One line of migrations, applied to its end (two heads would raise here).
     config = Config()

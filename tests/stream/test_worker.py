@@ -62,6 +62,35 @@ def test_a_failing_handler_gets_the_same_events_again(monkeypatch: pytest.Monkey
     assert calls[0] == calls[1] and bus.backlog() == 0 and worker.stats.handled == 3
 
 
+class IdleHandler:
+    """Counts batches and the turns it is given when nothing is there to read."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.batches = 0
+        self.idles = 0
+        self.fail = fail
+
+    def __call__(self, events: list[Event]) -> None:
+        self.batches += 1
+
+    def idle(self) -> None:
+        self.idles += 1
+        if self.fail:
+            raise RuntimeError("scoring failed")
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_handler_gets_its_idle_turn_only_when_nothing_is_read(fail: bool) -> None:
+    bus = make_bus()
+    handler = IdleHandler(fail)
+    worker = Worker(bus.subscribe("w"), handler, block_ms=5)
+    bus.publish([txn(n) for n in range(3)])
+    assert worker.run_once() == 3 and (handler.batches, handler.idles) == (1, 0)
+    assert worker.run_once() == 0 and handler.idles == 1  # a failure there is only logged
+    bus.publish([txn(9)])
+    assert worker.run_once() == 1 and (handler.batches, handler.idles) == (2, 1)
+
+
 def test_a_dead_workers_events_are_taken_over() -> None:
     bus = make_bus()
     bus.publish([txn(n) for n in range(10)])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from datetime import datetime
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from crew.store.operational import HistoryEntry, WarningRecord
-from crew.types import Level, RiskType, WarningState
+from crew.types import Level, RiskType, WarningState, finite
 
 
 class WarningOut(BaseModel):
@@ -96,7 +95,8 @@ class WarningChange(BaseModel):
 
 
 class ScoreOut(BaseModel):
-    """A customer's latest stored assessment (from `crew score`)."""
+    """A customer's latest assessment: the scheduled run's (`crew run`, `crew score`) or,
+    when newer, the stream's refresh after a material change of the model's inputs."""
 
     as_of: datetime = Field(description="Instant the assessment is for.")
     model_version: int = Field(description="Registered model version that scored it.")
@@ -113,6 +113,15 @@ class ScoreOut(BaseModel):
     reasons: list[JsonValue] | None = Field(description="Top reasons, most important first.")
     evidence_note: str | None = Field(description="Note on the evidence behind the score.")
     computed_at: datetime = Field(description="When it was computed.")
+    source: Literal["run", "stream"] = Field(
+        default="run",
+        description="run: the scheduled run's score; stream: refreshed since by the stream.",
+    )
+    moved: list[JsonValue] | None = Field(
+        default=None,
+        description="Stream only: the model inputs whose change caused the refresh "
+        "(values and percentiles before and now), largest move first.",
+    )
 
 
 class CustomerRisk(BaseModel):
@@ -177,21 +186,6 @@ class QuarantineList(BaseModel):
 
     count: int = Field(description="Number of events in this answer.")
     events: list[QuarantinedOut] = Field(description="The events, newest first.")
-
-
-def finite(value: object) -> object:
-    """`value` with every NaN or infinity, however deeply nested, replaced by None.
-
-    >>> finite({"a": [1.0, float("nan")]})
-    {'a': [1.0, None]}
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
 
 
 __all__ = [

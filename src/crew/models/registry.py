@@ -149,7 +149,7 @@ def load_bundle(
     workspace: Workspace, version: int | None = None
 ) -> tuple[ModelBundle, ModelRecord]:
     """The bundle of `version` (default: newest), its hash checked."""
-    with workspace.connect() as conn:
+    with workspace.reading() as conn:
         record = model_record(conn, version)
     path = workspace.root / record.artifact
     try:

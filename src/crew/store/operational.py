@@ -39,6 +39,7 @@ from crew.store._outbox_tables import write_notifications, write_run_notificatio
 from crew.store.audit import AuditEntry, AuditLog, append_record, append_records
 from crew.store.blacklist import Blacklist
 from crew.store.cases import CaseBook, Details
+from crew.store.live_scores import LiveScores
 from crew.store.outbox import Outbox
 from crew.store.quarantine import QuarantineLog
 from crew.store.silences import SilenceBook
@@ -199,6 +200,11 @@ class OperationalStore:
     def quarantine(self) -> QuarantineLog:
         """Events the stream accepted but kept away from the indicators, with the reason."""
         return QuarantineLog(self._engine)
+
+    @property
+    def live_scores(self) -> LiveScores:
+        """Assessments the stream refreshed between scheduled runs (one per customer)."""
+        return LiveScores(self._engine)
 
     @property
     def tokens(self) -> TokenRegistry:

@@ -13,7 +13,10 @@ crew.stream.handler:instant_warnings`):
    for the next `crew run` to import into the analytical store;
 4. the online rule signals of the customers in the batch are graded at the batch's event
    time (the newest event + 1 µs, never going back), and warnings open or escalate through
-   the batch's lifecycle (`plan_changes`, `apply_run`, the same ids and cooldowns).
+   the batch's lifecycle (`plan_changes`, `apply_run`, the same ids and cooldowns);
+5. with a registered model, customers whose events touched the model's inputs are marked,
+   and those whose inputs moved materially are scored again in short rounds between
+   batches (`crew.stream.refresh`).
 
 The stream only opens and escalates: lowering or resolving a warning waits for the
 scheduled `crew run`, which sees every signal, the model's too.
@@ -44,6 +47,7 @@ from crew.store.operational import OperationalStore, RunRecord, open_operational
 from crew.store.quarantine import Quarantine
 from crew.stream.monitor import Monitor
 from crew.stream.online import CustomerDirectory, bootstrap, latest_instant, reading_store
+from crew.stream.refresh import ScoreRefresh, score_refresh
 from crew.stream.state_log import LoggedRow, RedisStateLog, StateLog
 from crew.stream.texts import TextRows
 from crew.stream.worker import HandlerContext, handler_factory
@@ -65,6 +69,7 @@ class HandlerStats:
     quarantined: int = 0
     opened: int = 0
     escalated: int = 0
+    refreshed: int = 0  # customers the model scored again (crew.stream.refresh)
 
 
 class InstantWarnings:
@@ -82,8 +87,10 @@ class InstantWarnings:
         log: StateLog | None = None,
         texts: TextRows | None = None,
         landing: Landing | None = None,
+        refresh: ScoreRefresh | None = None,
     ) -> None:
         self.monitor = monitor
+        self.refresh = refresh
         self.texts = texts
         self.landing = landing
         self.log = log
@@ -115,6 +122,19 @@ class InstantWarnings:
             if self.landing is not None:
                 self.landing.write(kept)
             self.raise_warnings(changed, self.event_time)
+            if self.refresh is not None:
+                self.refresh.mark(changed)
+                if self.refresh.due():
+                    self._refresh()
+
+    def idle(self) -> None:
+        """The worker has nothing to read: a refresh round for customers still marked."""
+        if self.refresh is not None and self.refresh.dirty:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        assert self.refresh is not None
+        self.stats.refreshed += self.refresh.run(self.event_time)
 
     def update(self, events: list[Event]) -> dict[str, set[str]]:
         """Fold events into the online state, move the event-time clock forward; the
@@ -245,9 +265,10 @@ def instant_warnings(context: HandlerContext) -> InstantWarnings:
         state_log = RedisStateLog.of(settings.stream, keep_s)
     store = open_operational_store(workspace, settings.store.operational_url)
     landing = Landing(workspace.root, f"{socket.gethostname()}-{os.getpid()}")
+    refresh = score_refresh(workspace, settings.stream, state, store.live_scores)
     return InstantWarnings(
         monitor, state, store, customers, fingerprint=setup.fingerprint, log=state_log,
-        texts=texts, landing=landing if settings.stream.land_events else None,
+        texts=texts, landing=landing if settings.stream.land_events else None, refresh=refresh,
     )  # fmt: skip
 
 

@@ -31,7 +31,8 @@ from crew.store.workspace import Workspace
 log = logging.getLogger(__name__)
 
 Handler = Callable[[list[Event]], None]
-"""What a worker calls with each batch of new events; raising means "retry them later"."""
+"""What a worker calls with each batch of new events; raising means "retry them later".
+A handler may also have an `idle()` method, called when a read finds nothing new."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,20 @@ class Worker:
             self.stats.reclaimed += len(deliveries)
         if not deliveries:
             deliveries = sub.new(self.batch, self.block_ms)
-        return self._process(deliveries) if deliveries else 0
+        if not deliveries:
+            self._idle()
+            return 0
+        return self._process(deliveries)
+
+    def _idle(self) -> None:
+        """Nothing to read: give a handler with an `idle()` method its turn (e.g. refreshing
+        model scores); a failure there is logged, never lost events."""
+        idle = getattr(self.handler, "idle", None)
+        if callable(idle):
+            try:
+                idle()
+            except Exception:
+                log.exception("handler's idle work failed")
 
     def _process(self, deliveries: list[Delivery]) -> int:
         fresh = self.subscription.unprocessed(deliveries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -32,7 +33,8 @@ def customer_risk(
     state: Annotated[ApiState, Depends(api_state)],
     _token: Annotated[ApiToken, Depends(require(TokenScope.READ))],
 ) -> CustomerRisk:
-    """The customer's newest stored score (from `crew score`) and its active warnings."""
+    """The customer's newest score (the scheduled run's, or the stream's refresh when newer)
+    and its active warnings."""
     # Opened per request: a long-lived connection would lock `crew run` out of the file.
     with state.workspace.connect() as conn:
         known = conn.execute(
@@ -45,12 +47,22 @@ def customer_risk(
             )
         scores = customer_scores(conn, customer_id)
     warnings = state.store.list_warnings(customer_id=customer_id, limit=1000)
-    score = ScoreOut.model_validate(finite(scores[0])) if scores else None
+    newest = scores[0] if scores else None
+    live = state.store.live_scores.get(customer_id)
+    if live is not None and (newest is None or _as_of(live) > _as_of(newest)):
+        newest = {**live, "source": "stream"}
+    score = ScoreOut.model_validate(finite(newest)) if newest is not None else None
     return CustomerRisk(
         customer_id=customer_id,
         score=score,
         warnings=[WarningOut.of(w) for w in warnings],
     )
+
+
+def _as_of(score: dict[str, object]) -> datetime:
+    value = score["as_of"]
+    assert isinstance(value, datetime)
+    return value
 
 
 __all__ = ["router"]
