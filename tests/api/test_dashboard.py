@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -228,3 +229,25 @@ def test_dashboard_user_reads_the_session_cookie(
     assert user is not None and user.role == Role.RESPONDER
     assert dashboard_user(request_with(None)) is None
     assert dashboard_user(request_with("forged.cookie")) is None
+
+
+def test_a_score_the_stream_refreshed_is_shown_as_such(
+    client: TestClient, people: None, app: FastAPI
+) -> None:
+    import pandas as pd
+
+    scores = pd.DataFrame(
+        {"as_of": [DAY1 + timedelta(days=2)], "state": ["scored"], "churn_probability": [0.25],
+         "risk_index": [88.5],
+         "level": ["medium"], "colour": ["orange"], "fuzzy_index": [60.0], "coverage": [1.0],
+         "clv": [1200.0], "clv_decline": [0.1], "dimension_scores": [{"transactions": 70.0}],
+         "reasons": [[{"indicator": "txn_count_30d", "en": "Fewer purchases", "zh": "购买减少"}]],
+         "evidence_note": [None]},
+        index=pd.Index(["C1"], name="customer_id"),
+    )  # fmt: skip
+    moved = [[{"indicator": "txn_count_30d", "before": 9.0, "now": 1.0}]]
+    app.state.crew.store.live_scores.save(scores, model_version=1, moved=moved, at=DAY1)
+    login(client, "analyst")
+    page = client.get("/customers/C1").text  # newer than the run's score of DAY1
+    assert "refreshed by the stream" in page and "88.5" in page and "Fewer purchases" in page
+    assert "因重大变化由实时流重新评分" in client.get("/customers/C1", params={"lang": "zh"}).text

@@ -15,6 +15,7 @@ from tests.factories import postgres_schema
 from typer.testing import CliRunner
 
 from crew.api import create_app
+from crew.api.web.customer import customer_360
 from crew.cli import app
 from crew.indicators.catalog import load_catalog
 from crew.indicators.online_state import micros
@@ -26,6 +27,7 @@ from crew.models.scoring import score_features
 from crew.store import OperationalStore, Workspace, open_workspace
 from crew.store.operational import open_operational_store
 from crew.store.tokens import TokenScope
+from crew.store.users import Role
 from crew.stream.handler import InstantWarnings
 from crew.stream.online import latest_instant
 from crew.stream.refresh import ScoreRefresh, score_refresh
@@ -203,6 +205,11 @@ def test_a_burst_of_purchases_refreshes_the_score_the_api_shows(
         untouched = client.get(
             f"/v1/customers/{other}/risk", headers={"Authorization": f"Bearer {secret}"}
         ).json()
+    with workspace_copy.reading() as conn:
+        page = customer_360(conn, handler.store, load_catalog(workspace_copy.root), customer,
+                            Role.ANALYST)  # fmt: skip
+    assert page.latest is not None and page.latest["source"] == "stream"
+    assert page.latest["as_of"] == live["as_of"]
     assert body["score"]["source"] == "stream"
     assert body["score"]["churn_probability"] == pytest.approx(live["churn_probability"])
     assert body["score"]["moved"] == live["moved"]

@@ -70,6 +70,9 @@ def customer_360(
     unmasked = sees_pii(role)
     redactor = Redactor() if unmasked else Redactor.with_names([str(raw.get("name") or "")])
     scores = _scores(conn, customer_id)
+    live = store.live_scores.get(customer_id)
+    if live is not None and (not scores or _after(live, scores[-1])):
+        scores.append({**live, "source": "stream"})  # refreshed by the stream since the run
     as_of, indicators = _indicators(conn, catalog, customer_id, raw.get("segment"))
     warnings = store.list_warnings(
         customer_id=customer_id, states=list(WarningState), limit=WARNINGS_SHOWN
@@ -89,6 +92,11 @@ def customer_360(
         history={w.id: store.history(w.id) for w in warnings},
         interactions=_interactions(conn, customer_id, None if unmasked else redactor),
     )
+
+
+def _after(score: dict[str, object], other: dict[str, object]) -> bool:
+    a, b = score["as_of"], other["as_of"]
+    return isinstance(a, datetime) and isinstance(b, datetime) and a > b
 
 
 def _float(value: object) -> float:

@@ -58,6 +58,10 @@ _EN_ZH: dict[str, tuple[str, str]] = {
     "total": ("Total", "合计"),
     "week": ("Week", "周"),
     "no_data": ("No data yet.", "暂无数据。"),
+    "refreshed_live": (
+        "refreshed by the stream after a material change",
+        "因重大变化由实时流重新评分",
+    ),
     "no_scores": (
         "No scores yet: run 'crew score' or 'crew run'.",
         "尚无评分：请运行 crew score 或 crew run。",
