@@ -54,11 +54,10 @@ def plan_changes(
       acknowledged and in-progress warnings stay with the person working them.
     """
     current = _keyed(warnings)
-    previous = _keyed(active)
+    previous = _keyed(active.reindex(columns=[*KEY, "id", "level", "state"]))
+    cooling = _keyed(cooling)
     joined = current.merge(
-        previous[[*KEY, "id", "level", "state"]].rename(
-            columns={"level": "previous_level", "state": "previous_state"}
-        ),
+        previous.rename(columns={"level": "previous_level", "state": "previous_state"}),
         on=KEY,
         how="left",
     )
@@ -71,7 +70,7 @@ def plan_changes(
     rise, fall = new_rank > old_rank, new_rank < old_rank
 
     fresh = joined[~known].drop(columns=["id", "previous_level", "previous_state"])
-    held = _cooling_down(fresh, _keyed(cooling), as_of)
+    held = _cooling_down(fresh, cooling, as_of)
     opened = fresh[~held].copy()
     opened["id"] = [
         make_id(rt, c or None, s or None, as_of)
@@ -109,7 +108,7 @@ def plan_changes(
     }
     return Changes(
         opened=_restore(opened), updated=_restore(updated.drop(columns=["previous_level"])),
-        closed=closed, counts=counts, held=_held(fresh[held], _keyed(cooling)),
+        closed=closed, counts=counts, held=_held(fresh[held], cooling),
     )  # fmt: skip
 
 

@@ -427,22 +427,37 @@ def _no_stamps(series: pd.Series) -> pd.Series:
 
 
 def _params(frame: pd.DataFrame, dialect: str) -> list[dict[str, object]]:
-    """Driver-ready rows: JSON as text, timestamps as SQLite text or aware datetimes."""
+    """Driver-ready rows: JSON as text, timestamps as SQLite text or aware datetimes.
+
+    Value by value in Python: a run writes one row per warning, a stream batch a handful,
+    and pandas' column methods cost more per call than these loops per value.
+    """
     columns: dict[str, list[object]] = {}
     for name in map(str, frame.columns):
-        series = frame[name]
+        values = frame[name].tolist()
         if name in _STAMPS:
-            stamps = _utc_series(series, name)
-            if dialect == "sqlite":
-                values = stamps.dt.strftime(_SQLITE_STAMP)
-            else:
-                values = pd.Series(stamps.dt.to_pydatetime(), index=stamps.index, dtype=object)
-            columns[name] = values.astype(object).where(stamps.notna(), None).tolist()
+            columns[name] = [_stamp(v, name, dialect) for v in values]
         elif name in JSON_COLUMNS:
-            columns[name] = [dump_json(v) for v in series]
+            columns[name] = [dump_json(v) for v in values]
         else:
-            columns[name] = series.astype(object).where(series.notna(), None).tolist()
+            columns[name] = [None if _absent(v) else v for v in values]
     return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _stamp(value: object, name: str, dialect: str) -> object:
+    """One timestamp for the driver (None when missing); ValueError for a naive one."""
+    if _absent(value):
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{name}: expected time-zone-aware timestamps, got {value!r}")
+    utc = value.astimezone(UTC)
+    if dialect == "sqlite":
+        return utc.strftime(_SQLITE_STAMP)
+    return utc.to_pydatetime() if isinstance(utc, pd.Timestamp) else utc
+
+
+def _absent(value: object) -> bool:
+    return value is None or value is pd.NaT or value is pd.NA or _missing(value)
 
 
 def _insert_sql(table: str, names: Sequence[str], dialect: str) -> str:

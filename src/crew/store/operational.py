@@ -242,17 +242,22 @@ class OperationalStore:
         self.close()
 
     def active_warnings(
-        self, at: datetime | None = None, *, customers: Sequence[str] | None = None
+        self,
+        at: datetime | None = None,
+        *,
+        customers: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Every active warning, one row each with all columns; with `at`, first seen by `at`;
-        with `customers`, only theirs."""
+        """Every active warning, one row each with all columns (or `columns`); with `at`,
+        first seen by `at`; with `customers`, only theirs."""
         w = warnings_table.c
         where: list[sa.ColumnElement[bool]] = [w.state.in_(ACTIVE_STATES)]
         if at is not None:
             where.append(w.first_seen <= at)
         if customers is not None:
             where.append(w.customer_id.in_(list(customers)))
-        return self._frame([c.name for c in warnings_table.columns], where)
+        names = list(columns) if columns is not None else [c.name for c in warnings_table.columns]
+        return self._frame(names, where)
 
     def active_counts(self) -> dict[Level, int]:
         """Number of active warnings per level (levels without any are left out)."""
@@ -424,7 +429,8 @@ class OperationalStore:
         with self._engine.connect() as conn:
             columns = raw_columns(names, conn.dialect.name)
             query = sa.select(*columns).where(*where).order_by(warnings_table.c.id)
-            return decode_frame(pd.read_sql(query, conn))
+            rows = conn.execute(query).all()
+        return decode_frame(pd.DataFrame.from_records(rows, columns=names, coerce_float=True))
 
 
 def open_operational_store(workspace: Workspace, settings_url: str | None) -> OperationalStore:

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from crew.alerts.lifecycle import LEVEL_RANK, plan_changes
+from crew.alerts.lifecycle import KEY, LEVEL_RANK, plan_changes
 from crew.indicators.online_state import OnlineState, event_row, instant, micros
 from crew.ingest.events import Event, event_json
 from crew.ingest.landing import Landing
@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 FUTURE_SKEW = timedelta(minutes=5)
 """How far ahead of the clock an event may be stamped before it is quarantined."""
 UNKNOWN_CUSTOMER = "unknown customer"
+ACTIVE_COLUMNS = ("id", *KEY, "level", "state")
+"""What the stream reads of active warnings: it only opens and raises them."""
 
 
 @dataclass
@@ -176,7 +178,9 @@ class InstantWarnings:
         if warnings.empty:
             return
         as_of = instant(at)
-        active = self.store.active_warnings(customers=sorted(set(warnings["customer_id"])))
+        active = self.store.active_warnings(
+            customers=sorted(set(warnings["customer_id"])), columns=ACTIVE_COLUMNS
+        )
         warnings, active = _new_or_higher(warnings, active)
         if warnings.empty:
             return

@@ -129,6 +129,11 @@ class Monitor:
             shown = self._shown.setdefault(spec.risk_type, [])
             shown += [n for n in OnlineSignals((spec,), {}).indicators() if n not in shown]
         self.screen = Screen(self.signals)
+        self._cooldown_days: dict[str, int] = {}  # risk type -> longest cooldown of its rules
+        for spec in self.signals.specs:
+            days = self.signals.rules[spec.name].cooldown_days
+            risk_type = spec.risk_type.value
+            self._cooldown_days[risk_type] = max(self._cooldown_days.get(risk_type, 0), days)
 
     def risk_types(self, changed: Iterable[str]) -> set[RiskType]:
         """Risk types whose online signals read one of the `changed` aggregates."""
@@ -145,12 +150,15 @@ class Monitor:
         """
         moved = {c: set(types) for c, types in customers.items() if types}
         values = {c: self._values(state, c, types, at) for c, types in moved.items()}
-        kept = {
-            c: types
-            for c, types in moved.items()
-            if self.screen.may_warn(values[c], types, self._weekly(state, c, at))
-        }
-        return self._graded(state, kept, values, at)
+        kept: dict[str, set[RiskType]] = {}
+        possible: set[str] = set()
+        for c, types in moved.items():
+            firing = self.screen.may_fire(values[c], types, self._weekly(state, c, at))
+            if firing:
+                kept[c] = types
+                possible |= firing
+        # Signals no kept customer can fire change no level, reason or evidence: skipped.
+        return self._graded(state, kept, values, at, possible)
 
     def graded_unscreened(
         self, state: OnlineState, customers: Mapping[str, Collection[RiskType]], at: int
@@ -166,12 +174,17 @@ class Monitor:
         customers: Mapping[str, set[RiskType]],
         values: Mapping[str, dict[str, float]],
         at: int,
+        possible: Collection[str] | None = None,
     ) -> pd.DataFrame:
         if not customers:
             return pd.DataFrame()
         ids = sorted(customers)
         types = set().union(*customers.values())
-        specs = [s for s in self.signals.specs if s.risk_type in types]
+        specs = [
+            s
+            for s in self.signals.specs
+            if s.risk_type in types and (possible is None or s.name in possible)
+        ]
         features = self._frame({c: values[c] for c in ids})
         surge = any(s.detector == Detector.SURGE for s in specs)
         series = self._series(state, ids, at) if surge else None
@@ -185,6 +198,8 @@ class Monitor:
         graded = grade(signals, self.signals.rules, pd.DataFrame()).rows
         if graded.empty:
             return graded
+        if possible is not None:  # as if every signal of the type had been graded
+            graded["cooldown_days"] = graded["risk_type"].map(self._cooldown_days)
         return signal_rows(graded, signals)
 
     def features(
@@ -245,17 +260,19 @@ class Screen:
     """
 
     def __init__(self, signals: OnlineSignals) -> None:
-        self._indicator: list[tuple[RiskType, CodeType, float]] = []
-        self._surge: list[tuple[RiskType, int, int, float]] = []
+        self._indicator: list[tuple[str, RiskType, CodeType, float]] = []
+        self._surge: list[tuple[str, RiskType, int, int, float]] = []
         for spec in signals.specs:
             limits = [v for v in signals.rules[spec.name].limits if v is not None]
             floor = min(limits, default=math.inf)
             if spec.detector == Detector.SURGE:
-                self._surge.append((spec.risk_type, spec.recent_weeks, spec.min_total, floor))
+                self._surge.append(
+                    (spec.name, spec.risk_type, spec.recent_weeks, spec.min_total, floor)
+                )
             else:
                 tree = ast.parse(str(spec.score), mode="eval")
                 code = compile(tree, f"<signal {spec.name}>", "eval")
-                self._indicator.append((spec.risk_type, code, floor))
+                self._indicator.append((spec.name, spec.risk_type, code, floor))
 
     def may_warn(
         self,
@@ -265,23 +282,34 @@ class Screen:
     ) -> bool:
         """Whether a customer with indicator `values` and `weekly` complaint counts could be
         warned on one of `types`."""
-        for risk_type, code, floor in self._indicator:
+        return bool(self.may_fire(values, types, weekly))
+
+    def may_fire(
+        self,
+        values: Mapping[str, float],
+        types: Collection[RiskType],
+        weekly: npt.NDArray[np.float32],
+    ) -> set[str]:
+        """The signals of `types` that may reach their LOW limit for this customer."""
+        firing: set[str] = set()
+        for name, risk_type, code, floor in self._indicator:
             if risk_type not in types:
                 continue
             try:
                 # Safe: the formula passed `indicator_names` when the specs were loaded.
                 score = float(eval(code, {"__builtins__": {}}, dict(values)))
             except Exception:  # an unusual value: let the full path judge
-                return True
+                firing.add(name)
+                continue
             if score >= floor:
-                return True
-        for risk_type, recent, min_total, floor in self._surge:
+                firing.add(name)
+        for name, risk_type, recent, min_total, floor in self._surge:
             if risk_type not in types or floor == math.inf or weekly.sum() < min_total:
                 continue
             fit = exponential_surge(weekly[None, -recent:], min_total=min_total)
             if bool(fit.fitted[0]) and float(fit.z[0]) >= floor:
-                return True
-        return False
+                firing.add(name)
+        return firing
 
 
 def _number(value: object) -> float:
