@@ -5,7 +5,6 @@ Every test that takes `store` runs on SQLite and on PostgreSQL (own schema per t
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -455,12 +454,10 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_fifty_thousand_warnings_are_written_in_seconds(tmp_path: Path) -> None:
+def test_fifty_thousand_warnings_are_written_in_one_run(tmp_path: Path) -> None:
     n = 50_000
     opened = opened_frame(*({"customer_id": f"C{i:06d}"} for i in range(n)))
     with OperationalStore.open(f"sqlite:///{tmp_path / 'ops.sqlite'}") as big:
-        started = time.perf_counter()
         big.apply_run(run_record("r1", DAY1, opened=n), opened, NONE, NONE)
-        elapsed = time.perf_counter() - started
         assert len(big.active_warnings()) == n
-    assert elapsed < 30, f"{n} warnings took {elapsed:.1f} s"
+        assert big.outbox.last_id() == n  # one notification each, in the same transaction
