@@ -337,9 +337,10 @@ def _opened(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
     _fill_json(new)
     if (new["customer_id"].isna() == new["segment"].isna()).any():
         raise ValueError("opened: every warning needs either a customer_id or a segment")
-    subject = new["customer_id"].fillna("seg." + new["segment"].fillna("").astype(str))
-    ids = new["risk_type"] + "-" + subject.astype(str) + "-" + first_seen.dt.strftime("%Y%m%d")
-    new["id"] = new["id"].fillna(ids)
+    if new["id"].isna().any():
+        subject = new["customer_id"].fillna("seg." + new["segment"].fillna("").astype(str))
+        day = first_seen.dt.strftime("%Y%m%d")
+        new["id"] = new["id"].fillna(new["risk_type"] + "-" + subject.astype(str) + "-" + day)
     return new[list(_NAMES)]
 
 
