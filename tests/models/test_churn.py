@@ -98,3 +98,24 @@ def test_the_time_split_keeps_label_windows_apart() -> None:
     with pytest.raises(CrewError, match="too few") as caught:
         time_split(pd.Index(snaps[:5]), 90)
     assert caught.value.hint == "Use --snapshots 7 or more (or a longer --step)."
+
+
+def test_numeric_inputs_become_floats_as_pandas_would_convert_them() -> None:
+    """`_clip` (one float array) against the per-column pandas conversion it replaces."""
+    from crew.models.churn import _clip
+
+    def per_column(x: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
+        x = x.copy()
+        for c in numeric:
+            x[c] = pd.to_numeric(x[c], errors="coerce").astype(float)
+            x[c] = x[c].replace([np.inf, -np.inf], np.nan)
+        return x
+
+    x = pd.DataFrame(
+        {"a": [1, 2, None], "b": [np.inf, 1.5, -np.inf], "segment": ["x", None, "y"],
+         "c": pd.array([1, None, 3], dtype="Int64"), "d": [True, False, True],
+         "e": ["1.5", "zz", None]},
+        index=pd.Index(["C1", "C2", "C3"], name="customer_id"),
+    )  # fmt: skip
+    for numeric in (("a", "b", "c", "d"), ("a", "e"), ()):
+        pd.testing.assert_frame_equal(_clip(x, numeric), per_column(x, numeric))

@@ -113,11 +113,24 @@ class _Logistic:
 
 
 def _clip(x: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
-    """Numeric columns as floats with infinities as missing."""
-    x = x.copy()
-    for c in numeric:
-        x[c] = pd.to_numeric(x[c], errors="coerce").astype(float).replace([np.inf, -np.inf], np.nan)
-    return x
+    """Numeric columns as floats with infinities as missing.
+
+    All numeric columns go through one float array (a few rows are scored at a time in
+    the stream, where pandas' per-column calls would cost more than the model); a column
+    with text in it is parsed on its own, unparsable values missing.
+    """
+    columns = list(numeric)
+    try:
+        values = x[columns].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        values = np.column_stack(
+            [pd.to_numeric(x[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+             for c in columns]
+        ) if columns else np.empty((len(x), 0))  # fmt: skip
+    values = np.where(np.isfinite(values), values, np.nan)
+    floats = pd.DataFrame(values, index=x.index, columns=columns)
+    others = [c for c in x.columns if c not in set(columns)]
+    return pd.concat([floats, x[others]], axis=1)[list(x.columns)]
 
 
 def _source_column(name: str, columns: pd.Index) -> str:
