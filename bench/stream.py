@@ -18,7 +18,10 @@ Measured in one process, each on a freshly bootstrapped state, in batches of 500
 - Redis ceiling: raw pipelined XADD of the events' JSON, then XREADGROUP + XACK of them,
   500 at a time, on one stream;
 - latency: a producer process offers the events at 5,000 per second, one worker runs the
-  whole handler; p50 / p99 / max of publish-to-stored (`bench/stream_latency.py`).
+  whole handler; p50 / p99 / max of publish-to-stored (`bench/stream_latency.py`);
+- with a churn model trained on the history (cached) and everyone scored at the split, the
+  whole handler again with the model-score refresh on (`crew.stream.refresh`, default
+  settings): events per second, customers checked and scored again, and the latency.
 
 Ratios are printed against the raw XREADGROUP rate. Redis is CREW_BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/0); without it the Redis lines say so and the rest still runs.
@@ -37,7 +40,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import redis
+from typer.testing import CliRunner
 
+from crew.cli import app
 from crew.config import StreamSettings
 from crew.indicators.online_state import OnlineState
 from crew.ingest import Mapping, SourceSpec, import_sources
@@ -47,9 +52,11 @@ from crew.ingest.redis_bus import RedisBus
 from crew.pipeline import RunSetup
 from crew.simulator import SimulationConfig, simulate
 from crew.store import OperationalStore, Workspace, init_workspace, open_workspace
+from crew.store.models import model_records
 from crew.stream.handler import InstantWarnings
 from crew.stream.monitor import Monitor
 from crew.stream.online import CustomerDirectory, bootstrap, load_customers, stored_events
+from crew.stream.refresh import score_refresh
 from crew.stream.worker import Worker, freeze_startup_heap
 from crew.types import Industry
 from stream_latency import measure_latency  # type: ignore[import-not-found]
@@ -90,8 +97,27 @@ def split_instant(workspace: Workspace, events: int) -> datetime:
     return start
 
 
-def fresh_handler(workspace: Workspace, start: datetime, clock: datetime) -> InstantWarnings:
-    """The default handler, its state bootstrapped with the rows before `start`."""
+def trained(workspace: Workspace, start: datetime) -> None:
+    """A churn model trained before `start` and everyone scored at `start` (once, cached)."""
+    with workspace.connect() as conn:
+        has_model = bool(model_records(conn))
+        (scored,) = conn.execute("SELECT count(*) FROM scores").fetchall()[0]
+    as_of = (start - timedelta(days=60)).date().isoformat()
+    steps = (
+        [] if has_model else [["train", "--as-of", as_of, "--horizon", "60d", "--snapshots", "5"]]
+    )
+    if not scored:
+        steps.append(["score", "--as-of", f"{start:%Y-%m-%dT%H:%M:%S}"])
+    for args in steps:
+        result = CliRunner().invoke(app, ["-w", str(workspace.root), *args])
+        assert result.exit_code == 0, result.stderr
+
+
+def fresh_handler(
+    workspace: Workspace, start: datetime, clock: datetime, *, refresh: bool = False
+) -> InstantWarnings:
+    """The default handler, its state bootstrapped with the rows before `start` (with the
+    model-score refresh when `refresh`)."""
     setup = RunSetup.load(workspace.root, None, None)
     monitor = Monitor(setup.catalog, setup.specs, setup.rules)
     state = OnlineState(monitor.plan)
@@ -101,8 +127,12 @@ def fresh_handler(workspace: Workspace, start: datetime, clock: datetime) -> Ins
     store = OperationalStore.open(f"sqlite:///{tempfile.mkdtemp()}/ops.sqlite")
     # Landing on, as in `crew serve` and `crew worker` (each batch also written as Parquet).
     landing = Landing(Path(tempfile.mkdtemp()), "bench")
+    rescoring = (
+        score_refresh(workspace, StreamSettings(), state, store.live_scores) if refresh else None
+    )
     handler = InstantWarnings(
-        monitor, state, store, CustomerDirectory(customers), clock=lambda: clock, landing=landing
+        monitor, state, store, CustomerDirectory(customers), clock=lambda: clock, landing=landing,
+        refresh=rescoring,
     )  # fmt: skip
     freeze_startup_heap()  # as `Worker.run` does before its loop
     return handler
@@ -208,6 +238,20 @@ def bench_stream(events: int, customers: int, url: str) -> None:
     print(f"          events of batches that opened warnings ({lat.warning_events:,}): "
           f"p99 {lat.warning_p99_ms:.1f} ms")  # fmt: skip
     print("        target: p99 event-to-warning latency < 100 ms at 5,000 events/s")
+    trained(workspace, start)
+    refreshing = fresh_handler(workspace, start, clock, refresh=True)
+    t_refresh = rate(stream, refreshing)
+    assert refreshing.refresh is not None
+    done = refreshing.refresh.stats
+    print(f"        whole handler + score refresh {t_refresh:>7,.0f} events/s   "
+          f"{done.checked:,} customers checked, {done.refreshed:,} scored again "
+          f"in {done.rounds} rounds ({t_refresh / t_handler:.2f}x the handler alone)")  # fmt: skip
+    refreshing = fresh_handler(workspace, start, clock, refresh=True)
+    lat = measure_latency(url, offered, refreshing, LATENCY_RATE)
+    assert refreshing.refresh is not None
+    again = refreshing.refresh.stats.refreshed
+    print(f"          with score refresh: p50 {lat.p50_ms:.1f} ms, p99 {lat.p99_ms:.1f} ms, "
+          f"max {lat.max_ms:.1f} ms; {again:,} scored again")  # fmt: skip
 
 
 def main() -> None:

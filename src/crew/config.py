@@ -154,10 +154,11 @@ class StreamSettings(BaseModel):
         "worker with nothing to read refreshes at once).",
     )
     refresh_budget_ms: int = Field(
-        default=50,
+        default=20,
         ge=1,
-        description="Milliseconds a refresh round may take on the worker's thread; customers "
-        "left over wait for the next round.",
+        description="Milliseconds a refresh round may spend comparing customers' inputs on "
+        "the worker's thread (scoring those that moved comes on top); the rest wait for the "
+        "next round.",
     )
 
 

@@ -135,7 +135,7 @@ class ScoreRefresh:
     reload: Callable[[datetime | None], Reference | None] | None = None
     shift: float = 0.1
     every_s: float = 1.0
-    budget_s: float = 0.05
+    budget_s: float = 0.02
     reload_every_s: float = 60.0
     clock: Callable[[], float] = time.monotonic
     stats: RefreshStats = field(default_factory=RefreshStats)
