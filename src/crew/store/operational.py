@@ -6,24 +6,26 @@ SQLAlchemy Core over one schema that Alembic migrations create; opening a store 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import pandas as pd
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from alembic.util.exc import CommandError
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from crew.errors import (
     InvalidTransitionError,
-    OperationalStoreError,
     WarningNotFoundError,
+)
+from crew.store._ops_engine import (
+    MIGRATIONS,
+    configure_sqlite,
+    create_engine,
+    migrate,
+    open_error,
 )
 from crew.store._ops_tables import (
     ACTIVE_STATES,
@@ -45,100 +47,16 @@ from crew.store.quarantine import QuarantineLog
 from crew.store.silences import SilenceBook
 from crew.store.tokens import TokenRegistry
 from crew.store.users import UserRegistry
+from crew.store.warning_records import (
+    ALLOWED_TRANSITIONS,
+    HistoryEntry,
+    RunRecord,
+    WarningRecord,
+    warning_id,
+)
 from crew.store.warning_stats import WarningStats
 from crew.store.workspace import Workspace
 from crew.types import Level, NotificationEvent, RiskType, WarningState
-
-MIGRATIONS = Path(__file__).parent / "migrations"  # Alembic's script_location; no alembic.ini
-
-# open -> acknowledged -> in_progress; every active state may close; closed is final.
-ALLOWED_TRANSITIONS: dict[WarningState, tuple[WarningState, ...]] = {
-    WarningState.OPEN: (
-        WarningState.ACKNOWLEDGED,
-        WarningState.RESOLVED,
-        WarningState.FALSE_POSITIVE,
-    ),
-    WarningState.ACKNOWLEDGED: (
-        WarningState.IN_PROGRESS,
-        WarningState.RESOLVED,
-        WarningState.FALSE_POSITIVE,
-    ),
-    WarningState.IN_PROGRESS: (WarningState.RESOLVED, WarningState.FALSE_POSITIVE),
-    WarningState.RESOLVED: (),
-    WarningState.FALSE_POSITIVE: (),
-}
-
-
-@dataclass(frozen=True)
-class WarningRecord:
-    """One stored warning, as the `warnings` table holds it."""
-
-    id: str
-    customer_id: str | None
-    segment: str | None
-    risk_type: RiskType
-    level: Level
-    score: float
-    state: WarningState
-    first_seen: datetime
-    last_seen: datetime
-    level_changed_at: datetime
-    resolved_at: datetime | None
-    cooldown_until: datetime | None
-    parent_id: str | None
-    signals: list[str]
-    evidence: dict[str, object]
-    reasons: list[dict[str, object]]
-    recommended_action: str | None
-    run_id: str
-    assignee: str | None
-
-    @property
-    def subject(self) -> str:
-        """The customer id, or `seg.<segment>` for a segment-level warning."""
-        return self.customer_id if self.customer_id is not None else f"seg.{self.segment}"
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One change of a warning: who changed which field from what to what, and when."""
-
-    id: int
-    warning_id: str
-    at: datetime
-    actor: str
-    field: str
-    old_value: str | None
-    new_value: str | None
-    note: str | None
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One evaluation run that opened, updated or closed warnings."""
-
-    run_id: str
-    as_of: datetime
-    started_at: datetime
-    finished_at: datetime | None
-    dry_run: bool
-    config_fingerprint: str
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def warning_id(
-    risk_type: RiskType | str, customer_id: str | None, segment: str | None, first_seen: datetime
-) -> str:
-    """Readable, deterministic id of a warning: type, subject and the day it was first seen.
-
-    >>> from datetime import UTC
-    >>> warning_id(RiskType.CHURN, "C042", None, datetime(2024, 5, 1, tzinfo=UTC))
-    'churn-C042-20240501'
-    >>> warning_id("complaint_surge", None, "north", datetime(2024, 5, 1, tzinfo=UTC))
-    'complaint_surge-seg.north-20240501'
-    """
-    subject = customer_id if customer_id is not None else f"seg.{segment}"
-    return f"{RiskType(risk_type).value}-{subject}-{first_seen:%Y%m%d}"
 
 
 class OperationalStore:
@@ -150,12 +68,12 @@ class OperationalStore:
     @classmethod
     def open(cls, url: str) -> OperationalStore:
         """The store at `url`, migrated to the newest schema; OperationalStoreError if it fails."""
-        engine = _create_engine(url)
+        engine = create_engine(url)
         try:
-            _migrate(engine)
+            migrate(engine)
         except (DBAPIError, CommandError) as exc:
             engine.dispose()
-            raise _open_error(engine.url, exc) from None
+            raise open_error(engine.url, exc) from None
         return cls(engine)
 
     @classmethod
@@ -167,8 +85,8 @@ class OperationalStore:
             connect_args={"check_same_thread": False},
             json_serializer=dump_json,
         )
-        _configure_sqlite(engine)
-        _migrate(engine)
+        configure_sqlite(engine)
+        migrate(engine)
         return cls(engine)
 
     @property
@@ -438,51 +356,6 @@ def open_operational_store(workspace: Workspace, settings_url: str | None) -> Op
     return OperationalStore.open(settings_url or workspace.operational_url)
 
 
-def _create_engine(url: str) -> sa.Engine:
-    try:
-        parsed = sa.make_url(url)
-    except ArgumentError:
-        # The text may hold a password, so it is not repeated.
-        raise OperationalStoreError(
-            "store.operational_url is not a SQLAlchemy URL.",
-            hint="Use e.g. postgresql+psycopg://user@host:5432/db or sqlite:///path/ops.sqlite.",
-        ) from None
-    options: dict[str, object] = {"json_serializer": dump_json}
-    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        options["connect_args"] = {"connect_timeout": 10}
-    try:
-        engine = sa.create_engine(parsed, **options)
-    except (ArgumentError, ImportError) as exc:
-        raise OperationalStoreError(
-            f"Cannot use {parsed.render_as_string(hide_password=True)}: {exc}.",
-            hint="Supported: sqlite:///FILE and postgresql+psycopg://USER@HOST:PORT/DB.",
-        ) from None
-    if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
-    return engine
-
-
-def _configure_sqlite(engine: sa.Engine) -> None:
-    """Real transactions, foreign keys and write-ahead logging on every SQLite connection."""
-    # pysqlite guesses where transactions begin; SQLAlchemy's BEGIN makes a run truly atomic.
-    # WAL lets the CLI and the API read while a run writes.
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: object, _record: object) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-
-_MIGRATION_LOCK = 0x63726577  # "crew": one PostgreSQL advisory lock for the migrations
-
-
 def run_audit_entries(history: pd.DataFrame, run_id: str) -> list[AuditEntry]:
     """The audit records of a run's warning changes (actor `system`): opened, escalated,
     lowered and closed warnings, each with what changed and the run that changed it."""
@@ -500,40 +373,6 @@ def run_audit_entries(history: pd.DataFrame, run_id: str) -> list[AuditEntry]:
         details = {"run_id": run_id, "from": row.old_value, "to": row.new_value, "note": row.note}
         entries.append(AuditEntry("system", action, str(row.warning_id), details))
     return entries
-
-
-def _migrate(engine: sa.Engine) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Processes starting together (crew serve, crew worker x N) migrate one at a
-            # time; the others then find the schema at head. Released at commit.
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-
-
-def _open_error(url: sa.URL, exc: DBAPIError | CommandError) -> OperationalStoreError:
-    where = url.render_as_string(hide_password=True)
-    if isinstance(exc, CommandError):
-        return OperationalStoreError(
-            f"The operational store at {where} has a schema this crew does not know ({exc}).",
-            hint="It was written by a newer crew; upgrade crew, or point at another store.",
-        )
-    reason = " ".join((str(exc.orig) if exc.orig is not None else str(exc)).split())
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
-    if url.get_backend_name() == "sqlite":
-        hint = "Check that the folder exists and is writable, or set store.operational_url."
-    else:
-        hint = (
-            f"Check that the database server on {url.host or 'localhost'} is running and that "
-            "store.operational_url in crew.toml (or CREW_STORE__OPERATIONAL_URL) is right."
-        )
-    return OperationalStoreError(
-        f"Cannot open the operational store at {where}: {reason}", hint=hint
-    )
 
 
 def _get(conn: sa.Connection, id: str, *, for_update: bool = False) -> WarningRecord:
