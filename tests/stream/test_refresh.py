@@ -261,3 +261,22 @@ def test_an_older_live_score_never_replaces_a_newer_one(store: OperationalStore)
     row = live.get("C1")
     assert row is not None and row["churn_probability"] == 0.5 and row["model_version"] == 2
     assert live.count() == 1
+
+
+def test_a_failing_refresh_never_fails_the_batch(
+    handler: InstantWarnings, workspace_copy: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(at: int) -> int:
+        raise RuntimeError("model file unreadable")
+
+    monkeypatch.setattr(_refresh(handler), "run", broken)
+    with workspace_copy.reading() as conn:
+        (customer,) = conn.execute("SELECT min(customer_id) FROM customers").fetchall()[0]
+    handler(
+        [
+            EVENT.validate_python(p)
+            for p in _purchases(customer, datetime(2025, 1, 2, tzinfo=UTC), 3)
+        ]
+    )
+    handler.idle()
+    assert handler.stats.events == 3 and handler.stats.refreshed == 0

@@ -135,8 +135,13 @@ class InstantWarnings:
             self._refresh()
 
     def _refresh(self) -> None:
+        """A refresh round; its failure is logged, never fails the batch (whose events are
+        folded in already: a retry would not bring the scores back either)."""
         assert self.refresh is not None
-        self.stats.refreshed += self.refresh.run(self.event_time)
+        try:
+            self.stats.refreshed += self.refresh.run(self.event_time)
+        except Exception:
+            log.exception("model-score refresh failed; the next marked customers are tried")
 
     def update(self, events: list[Event]) -> dict[str, set[str]]:
         """Fold events into the online state, move the event-time clock forward; the
