@@ -75,6 +75,7 @@ def test_metrics_count_requests_events_warnings_and_latency(
     assert _sample(text, "crew_warnings_active", level="high") == 1
     assert _sample(text, "crew_warnings_active", level="low") == 1
     assert _sample(text, "crew_stream_backlog_events") == 2
+    assert _sample(text, "crew_live_scores") == 0  # no stream refresh yet
     assert _sample(text, "crew_http_request_duration_seconds_count", route=route) == 2
     assert "nope" not in text  # paths are templated: no ids in label values
 

@@ -1,4 +1,5 @@
-"""Prometheus metrics of one app: requests, latency, events in, warnings, stream backlog.
+"""Prometheus metrics of one app: requests, latency, events in, warnings, stream backlog,
+live scores.
 
 Every app has its own registry, so two apps (or two tests) never share counts.
 """
@@ -47,6 +48,11 @@ class ApiMetrics:
         self.backlog = Gauge(
             "crew_stream_backlog_events",
             "Events on the bus not yet processed by a worker (the lag).",
+            registry=self.registry,
+        )
+        self.live_scores = Gauge(
+            "crew_live_scores",
+            "Customers whose model score the stream refreshed since the scheduled run.",
             registry=self.registry,
         )
 

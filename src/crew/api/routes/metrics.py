@@ -25,6 +25,7 @@ def metrics(state: Annotated[ApiState, Depends(api_state)]) -> Response:
     for level in (Level.LOW, Level.MEDIUM, Level.HIGH):
         state.metrics.warnings.labels(level.value).set(counts.get(level, 0))
     state.metrics.backlog.set(state.bus.backlog())
+    state.metrics.live_scores.set(state.store.live_scores.count())
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
