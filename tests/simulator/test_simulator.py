@@ -236,7 +236,7 @@ def test_churners_fade_before_churn(db: duckdb.DuckDBPyConnection) -> None:
 def test_complaint_surges_grow(db: duckdb.DuckDBPyConnection) -> None:
     weekly = db.execute(
         """
-        SELECT floor(date_diff('hour', e.onset_ts, i.ts) / 168) AS week, count(*)
+        SELECT floor(epoch(i.ts - e.onset_ts) / (168 * 3600)) AS week, count(*)
         FROM episodes e JOIN interactions i USING (customer_id)
         WHERE e.risk_type = 'complaint_surge' AND i.kind = 'complaint'
           AND i.ts >= e.onset_ts AND i.ts < e.onset_ts + INTERVAL 21 DAY

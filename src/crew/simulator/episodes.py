@@ -14,6 +14,12 @@ import numpy as np
 import numpy.typing as npt
 
 from crew.simulator.arrivals import NEVER
+from crew.simulator.churn import (
+    background_churn_days,
+    draw_fade,
+    trait_factor,
+    unhappiness_factor,
+)
 from crew.simulator.population import Population
 from crew.simulator.profiles import IndustryProfile
 from crew.simulator.world import World
@@ -25,10 +31,25 @@ BoolArray = npt.NDArray[np.bool_]
 
 EPISODE_RATE_PER_MONTH = 0.0075
 """Hazard of a per-customer episode; about 16% of customers over 24 months."""
-BASE_CHURN_PER_MONTH = 0.001
-"""Hazard of churn without any episode (noise), before the satisfaction effect."""
 SHOCK_CHURN_SHARE = 0.06
-"""Share of shock-affected customers (without their own episode) who churn because of it."""
+"""Share of shock-affected customers (without their own episode) with a trait factor of 1
+who churn because of it; the share scales with the factor."""
+SHOCK_FACTOR_CAP = 5.0
+"""Cap of the trait factor in the shock-churn share (at most 30% of a customer group)."""
+
+
+DISENGAGEMENT_UNHAPPINESS_POWER = 0.6
+"""A disengagement episode's hazard follows the satisfaction part of the churn hazard to this
+power (x2 per standard deviation less satisfied); engagement plays no part, so that a
+disengagement is as visible in the activity of the customers it strikes as before."""
+OUTCOME_TRAIT_POWER = 0.5
+"""A service failure ends in churn more often for a high trait factor: the churn share s
+becomes 1 - (1 - s)^(factor^power / mean)."""
+OUTCOME_TRAIT_MEAN = 0.7
+"""Mean of factor^power over a population: s holds for a customer at that mean (the share over
+all customers comes out lower, about 31% for s = 40%)."""
+BASKET_ELASTICITY = 0.35
+"""Purchase amounts scale with the rate factor to this power (at 20% of the rate, 0.57x)."""
 
 
 class Kind(IntEnum):
@@ -117,7 +138,8 @@ class EpisodeRows:
 
 
 def rate_factor(plan: Plan, c: IntArray, t: FloatArray) -> FloatArray:
-    """Multiplier (<= 1) of customers' activity rates at times `t` from episodes and shocks."""
+    """Multiplier (<= 1) of customers' activity rates at times `t` from episodes, fades and
+    shocks."""
     on = plan.rate_from[c]
     active = (t >= on) & (t < plan.rate_until[c])
     dt = np.maximum(t - on, 0.0)
@@ -127,12 +149,35 @@ def rate_factor(plan: Plan, c: IntArray, t: FloatArray) -> FloatArray:
     return np.where(t >= plan.shock_t[c], f * plan.shock_mult[c], f)
 
 
-def satisfaction_at(pop: Population, plan: Plan, c: IntArray, t: FloatArray) -> FloatArray:
-    """Latent satisfaction (standard-normal scale) of customers at times `t`."""
+def basket_factor(plan: Plan, c: IntArray, t: FloatArray) -> FloatArray:
+    """Multiplier (<= 1) of purchase amounts: a customer buying less often also buys less.
+
+    Baskets shrink less than purchase frequency (elasticity `BASKET_ELASTICITY`).
+    """
+    return np.asarray(rate_factor(plan, c, t) ** BASKET_ELASTICITY, dtype=np.float64)
+
+
+def satisfaction_drop(plan: Plan, c: IntArray, t: FloatArray) -> FloatArray:
+    """How far (standard deviations) episodes and fades pull satisfaction down at `t`."""
     ramp = np.clip((t - plan.sat_from[c]) / plan.sat_ramp[c], 0.0, 1.0)
     drop = plan.sat_drop[c] * ramp * np.where(t >= plan.sat_until[c], 0.3, 1.0)
+    return np.asarray(drop, dtype=np.float64)
+
+
+def satisfaction_at(pop: Population, plan: Plan, c: IntArray, t: FloatArray) -> FloatArray:
+    """Latent satisfaction (standard-normal scale) of customers at times `t`."""
     shock = np.where(t >= plan.shock_t[c], 0.7, 0.0)
-    return pop.satisfaction[c] - drop - shock
+    return pop.satisfaction[c] - satisfaction_drop(plan, c, t) - shock
+
+
+def churn_share(share: float, leaves: FloatArray) -> FloatArray:
+    """Chance that an episode ends in churn: `share` for a customer whose `leaves` is 1,
+    more for the less attached (1 - (1 - share)^leaves).
+
+    >>> [round(float(p), 2) for p in churn_share(0.4, np.array([0.25, 1.0, 4.0]))]
+    [0.12, 0.4, 0.87]
+    """
+    return np.asarray(1.0 - (1.0 - share) ** leaves, dtype=np.float64)
 
 
 def _mix(profile: IndustryProfile) -> tuple[IntArray, FloatArray]:
@@ -153,12 +198,20 @@ def draw_plan(
     a = np.clip(pop.signup_day, 0, days).astype(np.int64)
     u = rng.random((n, 8))
 
-    # Which customers get an episode, and when it starts.
+    # Which customers get an episode, and when it starts: unhappy customers drift away more
+    # often; the other kinds strike anyone.
+    factor = trait_factor(pop)
+    kinds, kind_p = _mix(profile)
+    unhappy = unhappiness_factor(pop, DISENGAGEMENT_UNHAPPINESS_POWER)
+    tilt = np.where(kinds == Kind.DISENGAGEMENT, unhappy[:, None], 1.0)
+    weight = kind_p * tilt
+    total = weight.sum(axis=1)
     room = days - 2.0 - (a + 10.0)
     months = np.maximum(days - a, 0) / 30.4
-    has = (u[:, 0] < 1 - np.exp(-EPISODE_RATE_PER_MONTH * months)) & (room > 5) & ~fake
-    kinds, kind_p = _mix(profile)
-    kind = np.where(has, kinds[rng.choice(len(kinds), n, p=kind_p)], Kind.NONE).astype(np.int8)
+    has = (u[:, 0] < 1 - np.exp(-EPISODE_RATE_PER_MONTH * total * months)) & (room > 5) & ~fake
+    cum = np.cumsum(weight / total[:, None], axis=1)
+    pick = np.minimum((cum < rng.random(n)[:, None]).sum(axis=1), len(kinds) - 1)
+    kind = np.where(has, kinds[pick], Kind.NONE).astype(np.int8)
     onset = np.where(has, a + 10.0 + u[:, 1] * np.maximum(room, 0), NEVER)
 
     phase_t = np.full(n, NEVER)
@@ -171,6 +224,9 @@ def draw_plan(
     sat_drop = np.zeros(n)
     sat_ramp = np.ones(n)
     p_end, v1, v2 = u[:, 2], u[:, 3], u[:, 4]
+
+    # Whether a service failure ends in churn also depends on how attached the customer was.
+    leaves = factor**OUTCOME_TRAIT_POWER / OUTCOME_TRAIT_MEAN
 
     k = kind == Kind.DISENGAGEMENT
     lead = 50 + 130 * v1
@@ -185,7 +241,7 @@ def draw_plan(
     sat_drop[k], sat_ramp[k] = (0.5 + v2)[k], lead[k]
 
     k = kind == Kind.SERVICE_FAILURE
-    churns = k & (p_end < 0.4)
+    churns = k & (p_end < churn_share(0.4, leaves))
     end[churns], end_t[churns] = End.CHURN, (onset + 20 + 80 * v1)[churns]
     rec = k & ~churns
     end[rec], end_t[rec] = End.RECOVERED, (onset + 30 + 70 * v1)[rec]
@@ -230,20 +286,19 @@ def draw_plan(
     sat_until = np.where(end == End.RECOVERED, end_t, NEVER)
     episode_churn = np.where(end == End.CHURN, end_t, NEVER)
 
-    # Churn without an episode: more likely for unhappy and barely engaged customers.
-    hazard = BASE_CHURN_PER_MONTH * np.exp(-0.6 * pop.satisfaction)
-    hazard *= 1.0 + 0.8 * (pop.engagement < 0.4)
-    base = np.maximum(a, onset + 0.0) + rng.exponential(30.4 / hazard)
-    base = np.where(kind == Kind.NONE, a + rng.exponential(30.4 / hazard), base)
+    # Churn without an episode: a hazard set by satisfaction, engagement and tenure.
+    at_risk = np.where(kind == Kind.NONE, a, np.maximum(a, onset)).astype(np.float64)
+    base = background_churn_days(rng, pop.signup_day.astype(np.float64), at_risk, factor)
     base = np.where((kind != Kind.NONE) & (base <= end_t + 1), NEVER, base)
     base = np.where(fake, NEVER, base)
 
-    # External shock: most of one segment at once, a share of them churn within months.
+    # External shock: most of one segment at once; those already prone to leave churn.
     shocked = (pop.segment == world.shock_segment) & (u[:, 6] < world.shock_share) & ~fake
     shock_t = np.where(shocked, world.shock_day + 2 * u[:, 7], NEVER)
     shock_mult = np.where(shocked, rng.uniform(0.35, 0.7, n), 1.0)
+    p_shock = SHOCK_CHURN_SHARE * np.minimum(factor, SHOCK_FACTOR_CAP)
     shock_churn = np.where(
-        shocked & (kind == Kind.NONE) & (rng.random(n) < SHOCK_CHURN_SHARE),
+        shocked & (kind == Kind.NONE) & (rng.random(n) < p_shock),
         shock_t + rng.uniform(20, 150, n),
         NEVER,
     )
@@ -251,15 +306,17 @@ def draw_plan(
     churn_t = np.where(churn_t >= days, NEVER, churn_t)
     b = np.minimum(np.floor(churn_t), days).astype(np.int64)
 
-    # Churn without an episode mostly comes with a short, shallow fade, sometimes none.
-    quiet = (kind == Kind.NONE) & (churn_t < NEVER) & (rng.random(n) < 0.75)
-    fade = rng.uniform(20.0, 75.0, n)
-    onset_rate = np.where(quiet, churn_t - fade, onset_rate)
-    floor = np.where(quiet, rng.uniform(0.2, 0.7, n), floor)
-    tau = np.where(quiet, fade / 2, tau)
-    sat_from = np.where(quiet, churn_t - fade, sat_from)
-    sat_drop = np.where(quiet, 0.5, sat_drop)
-    sat_ramp = np.where(quiet, fade, sat_ramp)
+    # Churn without an episode mostly comes after a fade that starts months before (a shock
+    # churner's not before the shock).
+    fade = draw_fade(rng, churn_t, (kind == Kind.NONE) & (churn_t < NEVER))
+    begin = np.where(churn_t == shock_churn, np.maximum(fade.begin, shock_t), fade.begin)
+    quiet = fade.fades
+    onset_rate = np.where(quiet, begin, onset_rate)
+    floor = np.where(quiet, fade.floor, floor)
+    tau = np.where(quiet, np.minimum(fade.tau, (churn_t - begin) / 2), tau)
+    sat_from = np.where(quiet, begin, sat_from)
+    sat_drop = np.where(quiet, fade.sat_drop, sat_drop)
+    sat_ramp = np.where(quiet, np.maximum(churn_t - begin, 1.0), sat_ramp)
 
     staff = world.rogue_staff[rng.integers(0, len(world.rogue_staff), n)]
     fake_c, fake_t, fake_cluster = _fake_reviews(rng, pop, world, fake)
@@ -369,8 +426,8 @@ def shock_row(world: World, segment_names: tuple[str, ...]) -> EpisodeRows:
     name = segment_names[world.shock_segment]
     text = (
         f"external shock on segment {name}: about {world.shock_share:.0%} of its customers cut "
-        "activity to 35-70% and complain more from the same day; 6% of the affected churn "
-        "within 20-150 days"
+        "activity to 35-70% and complain more from the same day; about 5% of the affected, "
+        "the less attached more often, churn within 20-150 days"
     )
     return EpisodeRows(
         c=np.array([-1], dtype=np.int64),

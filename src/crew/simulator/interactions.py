@@ -8,8 +8,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from crew.simulator.arrivals import RowBuffer, arrival_days, spread, times_of_day
-from crew.simulator.episodes import End, Kind, Plan, rate_factor, satisfaction_at
+from crew.simulator.arrivals import NEVER, RowBuffer, arrival_days, spread, times_of_day
+from crew.simulator.episodes import (
+    End,
+    Kind,
+    Plan,
+    rate_factor,
+    satisfaction_at,
+    satisfaction_drop,
+)
 from crew.simulator.population import Population
 from crew.simulator.profiles import IndustryProfile
 from crew.simulator.texts import Topic
@@ -27,6 +34,8 @@ _K = {k: i for i, k in enumerate(InteractionKind)}
 _RESOLVED, _OPEN, _ESCALATED = 1, 2, 3
 _SURVEY_RATE_PER_DAY = 1 / 100
 _REVIEW_SHARE = 0.1
+_COMPLAINT_LOG_RATE = 0.6  # complaint rate x e^(-0.6 * satisfaction)
+_FADE_GRUMBLES = 0.4  # mean extra complaints over a fade without an episode
 
 
 def _buffer() -> RowBuffer:
@@ -97,12 +106,18 @@ def _background(
             c=who, t=t, kind=_K[InteractionKind(name)], severity=severity, status=status,
             resolve_h=res_h, topic=_topics(rng, n, topics), variant=rng.integers(0, 64, n),
         )  # fmt: skip
-    # Unhappy customers complain more.
-    complaint_rate = profile.complaint_rate_per_day * np.exp(-0.6 * pop.satisfaction)
+    # Unhappy customers complain more, also while an episode or a fade sours them (the
+    # shock's complaints are drawn apart): thinning from the customer's lowest satisfaction.
+    low = pop.satisfaction - plan.sat_drop
+    complaint_rate = profile.complaint_rate_per_day * np.exp(-_COMPLAINT_LOG_RATE * low)
     who, day = arrival_days(rng, complaint_rate, plan.a, plan.b, flat)
+    t = times_of_day(rng, day, hours)
+    excess = _COMPLAINT_LOG_RATE * (plan.sat_drop[who] - satisfaction_drop(plan, who, t))
+    keep = rng.random(len(t)) < np.exp(-excess)
+    who, t = who[keep], t[keep]
     topics = {Topic.BILLING: 30, Topic.SERVICE_QUALITY: 25, Topic.PRODUCT_QUALITY: 20,
               Topic.SERVICE_FAILURE: 20, Topic.PRIVACY: 5}  # fmt: skip
-    _add_complaints(rng, buf, who, times_of_day(rng, day, hours), topics, (0.3, 0.35, 0.25, 0.1))
+    _add_complaints(rng, buf, who, t, topics, (0.3, 0.35, 0.25, 0.1))
     # Surveys answer from the customer's current latent satisfaction.
     survey_rate = np.full(len(pop), _SURVEY_RATE_PER_DAY)
     who, day = arrival_days(rng, survey_rate, plan.a, plan.b, flat)
@@ -189,6 +204,14 @@ def _episodes(rng: np.random.Generator, buf: RowBuffer, pop: Population, plan: P
     k, t = spread(rng, rng.poisson(0.6, len(c)), onset[c], np.maximum(stop - onset[c], 1.0))
     _add_complaints(rng, buf, c[k], t, grumbles, (0.4, 0.4, 0.2))
     _add_cancellation_chats(rng, buf, plan, c, 0.45)
+
+    # Some customers grumble while they fade away without an episode, as in a disengagement.
+    c = np.flatnonzero((kind == Kind.NONE) & (plan.rate_from < NEVER))
+    stop = np.minimum(plan.churn_t[c], plan.days)
+    k, t = spread(
+        rng, rng.poisson(_FADE_GRUMBLES, len(c)), plan.rate_from[c], stop - plan.rate_from[c]
+    )
+    _add_complaints(rng, buf, c[k], t, grumbles, (0.4, 0.4, 0.2))
 
     c = np.flatnonzero(kind == Kind.SERVICE_FAILURE)
     n = len(c)

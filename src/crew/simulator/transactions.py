@@ -16,7 +16,7 @@ from crew.simulator.arrivals import (
     spread,
     times_of_day,
 )
-from crew.simulator.episodes import End, Kind, Plan, rate_factor
+from crew.simulator.episodes import End, Kind, Plan, basket_factor, rate_factor
 from crew.simulator.population import Population
 from crew.simulator.profiles import IndustryProfile
 from crew.types import Industry, TxnType
@@ -90,7 +90,8 @@ def draw_transactions(
         pick = rng.choice(len(cat_p), n, p=cat_p / cat_p.sum())
         cat_log = np.array([c.log_amount for c in stream.categories])
         log_amount = cat_log[pick] + pop.spend_shift[who] + stream.sigma * rng.standard_normal(n)
-        amount = np.asarray(np.round(np.exp(log_amount), 2), dtype=np.float64)
+        basket = basket_factor(plan, who, t) if stream.type == TxnType.PURCHASE else 1.0
+        amount = np.asarray(np.round(np.exp(log_amount) * basket, 2), dtype=np.float64)
         ch_p = np.array(stream.channel_p)
         channel = np.array([ch_code[c] for c in stream.channels])[
             rng.choice(len(ch_p), n, p=ch_p / ch_p.sum())
