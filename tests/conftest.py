@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -12,9 +13,10 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
+from crew.cli import app
 from crew.ingest import Mapping, SourceSpec, import_sources
 from crew.simulator import SimulationConfig, simulate
-from crew.store import Workspace, connect_duckdb, create_schema, init_workspace
+from crew.store import Workspace, connect_duckdb, create_schema, init_workspace, open_workspace
 from crew.types import Industry
 
 settings.register_profile("dev", max_examples=50, deadline=None)
@@ -73,3 +75,25 @@ def sim_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 def finance_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """400 finance customers over 2024 (deposits, withdrawals, transfers)."""
     return simulated_workspace(tmp_path_factory.mktemp("fin"), Industry.FINANCE)
+
+
+SCORED_AT = datetime(2024, 12, 1, tzinfo=UTC)
+"""When `scored_workspace` scored everyone."""
+
+
+@pytest.fixture(scope="session")
+def scored_workspace(
+    sim_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
+) -> Workspace:
+    """`sim_workspace` with a churn model trained and everyone scored at SCORED_AT
+    (read-only for tests: copy before writing)."""
+    root = tmp_path_factory.mktemp("scored") / "ws"
+    shutil.copytree(sim_workspace.root, root)
+    runner = CliRunner()
+    for args in (
+        ["train", "--as-of", "2025-01-01", "--horizon", "60d", "--snapshots", "5"],
+        ["score", "--as-of", SCORED_AT.date().isoformat()],
+    ):
+        result = runner.invoke(app, ["-w", str(root), *args])
+        assert result.exit_code == 0, result.stderr
+    return open_workspace(root)

@@ -30,6 +30,7 @@ from crew.models.assessment import assess
 from crew.models.combining import load_combine_rule
 from crew.models.dataset import customer_attributes, features_at
 from crew.models.registry import ModelBundle
+from crew.models.scoring import with_signal_levels
 from crew.response.blacklist import IdentifierHasher
 from crew.response.blacklist_matching import (
     blacklist_hits,
@@ -130,8 +131,6 @@ def run_at(
     clock = _Clock()
     scored = score_signals(conn, setup, as_of, root=root, clock=clock)
     features, signals, value = scored.features, scored.signals, scored.value
-    if scored.assessment is not None and not dry_run:
-        save_scores(conn, scored.assessment, as_of, setup.model_version)
     active = store.active_warnings()
     graded = grade(signals, setup.rules, active, value=value, days=every_days)
     history = segment_daily_series(conn, as_of - timedelta(days=SEGMENT_HISTORY_DAYS), as_of)
@@ -143,6 +142,13 @@ def run_at(
     warnings = with_review_rings(conn, warnings, setup.profile, as_of)
     warnings = _with_blacklist_hits(conn, store, warnings, setup, features, as_of)
     warnings = with_text_reasons(conn, warnings, as_of)
+    if scored.assessment is not None:
+        # The combining rule's last part: a signal graded higher lifts the customer's level.
+        combine = load_combine_rule(root, setup.profile)
+        assessment = with_signal_levels(scored.assessment, warnings, combine)
+        scored = replace(scored, assessment=assessment)
+        if not dry_run:
+            save_scores(conn, assessment, as_of, setup.model_version)
     cooldowns = {
         r.value: max((rule.cooldown_days for n, rule in setup.rules.items()
                 if n in signals.specs and signals.specs[n].risk_type == r), default=28)

@@ -11,12 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import SCORED_AT
 from tests.factories import postgres_schema
-from typer.testing import CliRunner
 
 from crew.api import create_app
 from crew.api.web.customer import customer_360
-from crew.cli import app
 from crew.indicators.catalog import load_catalog
 from crew.indicators.online_state import micros
 from crew.ingest.bus import InProcessBus
@@ -37,29 +36,14 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-RUN = datetime(2024, 12, 1, tzinfo=UTC)
+RUN = SCORED_AT
 """The scheduled run whose scores the stream refreshes."""
 
 
-@pytest.fixture(scope="module")
-def scored(sim_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The simulated workspace with a model trained and everyone scored at RUN."""
-    root = tmp_path_factory.mktemp("refresh") / "ws"
-    shutil.copytree(sim_workspace.root, root)
-    runner = CliRunner()
-    for args in (
-        ["train", "--as-of", "2025-01-01", "--horizon", "60d", "--snapshots", "5"],
-        ["score", "--as-of", RUN.date().isoformat()],
-    ):
-        result = runner.invoke(app, ["-w", str(root), *args])
-        assert result.exit_code == 0, result.stderr
-    return root
-
-
 @pytest.fixture
-def workspace_copy(scored: Path, tmp_path: Path) -> Workspace:
+def workspace_copy(scored_workspace: Workspace, tmp_path: Path) -> Workspace:
     root = tmp_path / "ws"
-    shutil.copytree(scored, root)
+    shutil.copytree(scored_workspace.root, root)
     return open_workspace(root)
 
 

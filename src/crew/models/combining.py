@@ -3,7 +3,7 @@
 Defaults live here; a workspace changes them, per industry profile if it wants, in
 `catalog/scoring.yaml`:
 
-    default: {fuzzy_share: 0.5, high_at: 95, medium_at: 90, low_at: 80}
+    default: {fuzzy_share: 0.5, high_at: 95, medium_at: 90, low_at: 80, signal_floor: true}
     profiles:
       finance: {fuzzy_share: 0.7, min_tenure_days: 60}
 """
@@ -50,6 +50,11 @@ class CombineRule(BaseModel):
         description="Minimum share of fuzzy weight observed, else 'insufficient_evidence'.",
     )
     reasons: int = Field(default=5, ge=1, le=10, description="Reasons attached per customer.")
+    signal_floor: bool = Field(
+        default=True,
+        description="In 'crew run', a customer's level is at least that of its highest warning "
+        "signal graded in the same run (any risk type), whose reason then comes first.",
+    )
 
     @model_validator(mode="after")
     def _ordered_bands(self) -> Self:
@@ -80,8 +85,10 @@ class ScoringFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    default: dict[str, float] = Field(default_factory=dict, description="Overrides for everyone.")
-    profiles: dict[Industry, dict[str, float]] = Field(
+    default: dict[str, float | bool] = Field(
+        default_factory=dict, description="Overrides for everyone."
+    )
+    profiles: dict[Industry, dict[str, float | bool]] = Field(
         default_factory=dict, description="Further overrides per industry profile."
     )
 

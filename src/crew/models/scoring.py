@@ -109,6 +109,45 @@ def score_features(
     )
 
 
+def with_signal_levels(
+    assessment: pd.DataFrame, warnings: pd.DataFrame, rule: CombineRule
+) -> pd.DataFrame:
+    """`assessment` (index customer_id) with each customer's level raised to that of its
+    highest warning in `warnings` (a run's customer warnings: customer_id, level, reasons),
+    whose first reason then comes first; as it is when `rule.signal_floor` is off.
+
+    The combining rule's third part: probability and fuzzy index set the risk index and its
+    band, and a signal graded at a higher level in the same run (a fraud pattern, a
+    complaint to a regulator) lifts the customer's level to it.
+    """
+    if not rule.signal_floor or warnings.empty or assessment.empty:
+        return assessment
+    mine = warnings[warnings["customer_id"].notna()]
+    rank = mine["level"].map(lambda v: LEVEL_ORDER.index(Level(v)))
+    top = (
+        mine.assign(_rank=rank)
+        .sort_values("_rank", kind="stable")
+        .drop_duplicates("customer_id", keep="last")
+    )
+    out = assessment.copy()
+    levels, colours, reasons = list(out["level"]), list(out["colour"]), list(out["reasons"])
+    position = {c: i for i, c in enumerate(out.index)}
+    for customer, level, found in zip(top["customer_id"], top["level"], top["reasons"],
+                                      strict=True):  # fmt: skip
+        i = position.get(customer)
+        if i is None or LEVEL_ORDER.index(Level(level)) <= LEVEL_ORDER.index(Level(levels[i])):
+            continue
+        levels[i], colours[i] = str(level), COLOURS[Level(level)]
+        lead = [dict(found[0])] if isinstance(found, list) and found else []
+        reasons[i] = [*lead, *list(reasons[i] or [])][: rule.reasons]
+    out["level"], out["colour"] = levels, colours
+    out["reasons"] = pd.Series(reasons, index=out.index, dtype=object)
+    return out
+
+
+LEVEL_ORDER = (Level.NONE, Level.LOW, Level.MEDIUM, Level.HIGH)
+
+
 def _dimension_dicts(scores: pd.DataFrame) -> list[dict[str, float | None]]:
     names = [str(c) for c in scores.columns]
     rounded = np.round(scores.to_numpy(dtype=float), 1)
