@@ -16,8 +16,8 @@ from tests.stream._replay import started_handler
 from crew.store import Workspace
 from crew.stream.online import stored_events
 
-START = datetime(2024, 9, 1, tzinfo=UTC)
-END = START + timedelta(days=42)
+START = datetime(2024, 7, 1, tzinfo=UTC)
+END = START + timedelta(days=91)
 BATCH = 200
 
 
