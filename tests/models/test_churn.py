@@ -119,3 +119,14 @@ def test_numeric_inputs_become_floats_as_pandas_would_convert_them() -> None:
     )  # fmt: skip
     for numeric in (("a", "b", "c", "d"), ("a", "e"), ()):
         pd.testing.assert_frame_equal(_clip(x, numeric), per_column(x, numeric))
+
+
+def test_a_category_never_seen_in_training_scores_as_missing() -> None:
+    examples = _linear_examples(1500)
+    model = ChurnModel(seed=0).fit(examples)
+    rows = examples.features.iloc[:5]
+    unseen = rows.assign(segment="z")  # a segment created after training
+    missing = rows.assign(segment=None)
+    p_unseen, p_missing = model.predict_proba(unseen), model.predict_proba(missing)
+    np.testing.assert_allclose(p_unseen, p_missing)
+    assert list(model.contributions(unseen).columns) == ["x1", "x2", "noise", "segment"]

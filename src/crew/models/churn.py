@@ -156,7 +156,10 @@ class _Boosting:
     def _frame(self, x: pd.DataFrame) -> pd.DataFrame:
         out = _clip(x[[*self.numeric, *self.categorical]], self.numeric)
         for c in self.categorical:
-            out[c] = pd.Categorical(out[c].astype("object"), categories=self.categories[c])
+            # A value training never saw is missing (what LightGBM would make of it anyway).
+            values = out[c].astype("object")
+            values = values.where(values.isin(self.categories[c]))
+            out[c] = pd.Categorical(values, categories=self.categories[c])
         return out
 
     def fit(
