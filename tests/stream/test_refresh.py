@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from tests.conftest import SCORED_AT
 from tests.factories import postgres_schema
+from typer.testing import CliRunner
 
 from crew.api import create_app
 from crew.api.web.customer import customer_360
+from crew.cli import app
 from crew.indicators.catalog import load_catalog
 from crew.indicators.online_state import micros
 from crew.ingest.bus import InProcessBus
@@ -264,3 +266,24 @@ def test_a_failing_refresh_never_fails_the_batch(
     )
     handler.idle()
     assert handler.stats.events == 3 and handler.stats.refreshed == 0
+
+
+def test_a_newer_run_becomes_the_reference(
+    handler: InstantWarnings, workspace_copy: Workspace, cli: CliRunner
+) -> None:
+    refresh = _refresh(handler)
+    refresh.reload_every_s = refresh._next_reload = 0.0
+    assert refresh.reference.as_of == RUN
+    later = RUN + timedelta(days=14)
+    result = cli.invoke(app, ["-w", str(workspace_copy.root), "score", "--as-of",
+                              later.date().isoformat()])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    refresh.run(micros(later))  # looks for it, on a thread of its own
+    assert refresh._pending is not None
+    refresh._pending.result(timeout=60)
+    refresh.run(micros(later))  # applies it
+    assert refresh.reference.as_of == later
+    customer = sorted(handler.state.customers)[0]
+    refresh.mark({customer: refresh._watched})
+    refresh.shift = 1e-9
+    assert refresh.run(micros(later)) == 0  # its inputs at the new run are its baseline now

@@ -16,8 +16,8 @@ the batch indicators at that instant (the parity test); the few it cannot keep o
 over from the newest scheduled run. The last score of a customer the stream has not
 refreshed is the run's, so its baseline is the model's inputs at the run's `as_of`,
 recomputed once by the batch SQL (the online state answers only for its present: it
-keeps no rows a window no longer needs); a newer run (checked every `reload_every_s`)
-becomes the new reference of everyone.
+keeps no rows a window no longer needs); a newer run (looked for every `reload_every_s`,
+loaded on a thread of its own) becomes the new reference of everyone.
 
 A refreshed score opens no warning: the churn signal's limits compare the customers of one
 run with each other, so the model's warnings stay with the scheduled run.
@@ -33,6 +33,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -150,6 +151,8 @@ class ScoreRefresh:
         self._grids = [np.asarray(grids.get(name, ()), dtype=float) for name in self.online]
         self.dirty: dict[str, None] = {}  # customers to check, oldest mark first
         self._baselines: dict[str, _Baseline] = {}
+        self._loader: ThreadPoolExecutor | None = None
+        self._pending: Future[Reference | None] | None = None
         self._rebase(self.reference)
         now = self.clock()
         self._next_round = now + self.every_s
@@ -171,12 +174,7 @@ class ScoreRefresh:
         that moved materially; customers scored."""
         start = self.clock()
         self._next_round = start + self.every_s
-        if self.reload is not None and start >= self._next_reload:
-            self._next_reload = start + self.reload_every_s
-            newer = self.reload(self.reference.as_of)
-            if newer is not None:
-                log.info("score refresh: the run of %s is the reference now", newer.as_of)
-                self._rebase(newer)
+        self._follow_runs(start)
         deadline = start + self.budget_s
         moved: dict[str, tuple[FloatArray, FloatArray, list[dict[str, object]]]] = {}
         while self.dirty and self.clock() < deadline:
@@ -193,6 +191,30 @@ class ScoreRefresh:
         if moved:
             self._score(moved, at)
         return len(moved)
+
+    def _follow_runs(self, now: float) -> None:
+        """Take a newer run as the reference: looked for every `reload_every_s`, loaded on a
+        thread of its own (the batch SQL for every customer takes seconds at scale, and
+        DuckDB leaves the interpreter free meanwhile), applied at the round after."""
+        if self.reload is None:
+            return
+        if self._pending is not None:
+            if not self._pending.done():
+                return
+            pending, self._pending = self._pending, None
+            try:
+                newer = pending.result()
+            except Exception:
+                log.exception("score refresh: the newest run could not be read; trying later")
+                return
+            if newer is not None:
+                log.info("score refresh: the run of %s is the reference now", newer.as_of)
+                self._rebase(newer)
+        elif now >= self._next_reload:
+            self._next_reload = now + self.reload_every_s
+            if self._loader is None:
+                self._loader = ThreadPoolExecutor(1, thread_name_prefix="crew-refresh-run")
+            self._pending = self._loader.submit(self.reload, self.reference.as_of)
 
     def _score(
         self, moved: dict[str, tuple[FloatArray, FloatArray, list[dict[str, object]]]], at: int
