@@ -109,6 +109,9 @@ def score_features(
     )
 
 
+_RANKED = list(Level)  # mildest first
+
+
 def with_signal_levels(
     assessment: pd.DataFrame, warnings: pd.DataFrame, rule: CombineRule
 ) -> pd.DataFrame:
@@ -123,7 +126,7 @@ def with_signal_levels(
     if not rule.signal_floor or warnings.empty or assessment.empty:
         return assessment
     mine = warnings[warnings["customer_id"].notna()]
-    rank = mine["level"].map(lambda v: LEVEL_ORDER.index(Level(v)))
+    rank = mine["level"].map(lambda v: _RANKED.index(Level(v)))
     top = (
         mine.assign(_rank=rank)
         .sort_values("_rank", kind="stable")
@@ -135,7 +138,7 @@ def with_signal_levels(
     for customer, level, found in zip(top["customer_id"], top["level"], top["reasons"],
                                       strict=True):  # fmt: skip
         i = position.get(customer)
-        if i is None or LEVEL_ORDER.index(Level(level)) <= LEVEL_ORDER.index(Level(levels[i])):
+        if i is None or _RANKED.index(Level(level)) <= _RANKED.index(Level(levels[i])):
             continue
         levels[i], colours[i] = str(level), COLOURS[Level(level)]
         lead = [dict(found[0])] if isinstance(found, list) and found else []
@@ -143,9 +146,6 @@ def with_signal_levels(
     out["level"], out["colour"] = levels, colours
     out["reasons"] = pd.Series(reasons, index=out.index, dtype=object)
     return out
-
-
-LEVEL_ORDER = (Level.NONE, Level.LOW, Level.MEDIUM, Level.HIGH)
 
 
 def _dimension_dicts(scores: pd.DataFrame) -> list[dict[str, float | None]]:

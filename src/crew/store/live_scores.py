@@ -9,7 +9,6 @@ one customer (a partition changing hands) leave the newest assessment.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -54,7 +53,7 @@ class LiveScores:
                 "as_of": row["as_of"],
                 "model_version": model_version,
                 "state": row["state"],
-                **{name: _number(row[name]) for name in _NUMBERS},
+                **{name: finite(row[name]) for name in _NUMBERS},
                 "level": row["level"],
                 "colour": row["colour"],
                 "dimension_scores": finite(row["dimension_scores"]),
@@ -90,13 +89,6 @@ class LiveScores:
         with self._engine.connect() as conn:
             query = sa.select(sa.func.count()).select_from(live_scores_table)
             return int(conn.execute(query).scalar_one())
-
-
-def _number(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None
 
 
 __all__ = ["LiveScores"]
