@@ -49,6 +49,10 @@ def test_profile_overrides_the_workspace_default(tmp_path: Path) -> None:
         ("default: {fuzzy_share: 2}\n", "fuzzy_share: Input should be less than or equal to 1"),
         ("default: {hi_at: 90}\n", "hi_at: Extra inputs are not permitted"),
         ("profiles: {banking: {}}\n", "profiles.banking"),
+        (
+            "default: {signal_floor: maybe}\n",
+            "default.signal_floor: expected a number or true/false",
+        ),
     ],
 )
 def test_bad_scoring_files_name_file_and_field(tmp_path: Path, text: str, message: str) -> None:

@@ -109,9 +109,13 @@ def load_combine_rule(workspace_root: Path | None, profile: Industry | None) -> 
         raise ConfigError(f"{path}: not valid YAML ({exc}).") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "file"
+        parts = [str(p) for p in first["loc"]]
+        message = first["msg"].removeprefix("Value error, ")
+        if parts and parts[-1] in ("float", "bool"):  # a key of the file's value union
+            parts, message = parts[:-1], "expected a number or true/false"
+        where = ".".join(parts) or "file"
         raise ConfigError(
-            f"{path}: {where}: {first['msg'].removeprefix('Value error, ')}.",
+            f"{path}: {where}: {message}.",
             hint="docs/models.md ('Combining into one index and level') lists the keys.",
         ) from None
 
